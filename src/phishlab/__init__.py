@@ -1,0 +1,18 @@
+"""Shared simulation code for the phishing-detector course.
+
+One module per responsibility:
+
+* :mod:`phishlab.simulation` -- seeded email-traffic generator;
+* :mod:`phishlab.scenarios` -- drift scenarios, described as data;
+* :mod:`phishlab.training` -- the scaling + SMOTE + random-forest pipeline;
+* :mod:`phishlab.registry` -- the model registry (version tracker);
+* :mod:`phishlab.scoring` -- production scoring and the prediction log;
+* :mod:`phishlab.monitoring` -- daily and rolling metrics, alert thresholds;
+* :mod:`phishlab.plotting` -- the course's figure style and shared figures;
+* :mod:`phishlab.course` -- the course's timeline, seeds and artifact folder.
+
+The package knows nothing about grading: the graded functions live only in the
+assignment notebooks.
+"""
+
+__version__ = "0.1.0"

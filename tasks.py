@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Set up the course environment and build the book or run the tests.
+
+Usage (from the repository root, with Python 3.11 or newer)::
+
+    python3 tasks.py book     # set up .venv, then build the book strictly
+    python3 tasks.py test     # set up .venv, then run ruff and the test suite
+    python3 tasks.py setup    # only set up .venv
+
+The first run creates ``.venv`` and installs the pinned ``requirements.lock``
+plus this package; later runs reinstall only when those files change. Only the
+standard library is used here, so this works on a fresh machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("PHISHLAB_VENV", ROOT / ".venv"))
+STAMP = VENV / ".phishlab-installed"
+INSTALL_INPUTS = ("requirements.lock", "pyproject.toml")
+MIN_PYTHON = (3, 11)
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    completed = subprocess.run([str(a) for a in args], cwd=ROOT, env=env)
+    if completed.returncode:
+        sys.exit(completed.returncode)
+
+
+def setup() -> None:
+    """Create the virtual environment and install what the course needs."""
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(f"Python {'.'.join(map(str, MIN_PYTHON))}+ is required; this is {sys.version.split()[0]}")
+    digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in INSTALL_INPUTS)).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == digest and venv_python().exists():
+        return
+    if not venv_python().exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    python = venv_python()
+    run(python, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(python, "-m", "pip", "install", "--quiet", "-r", "requirements.lock")
+    run(python, "-m", "pip", "install", "--quiet", "--no-deps", "-e", ".")
+    STAMP.write_text(digest)
+
+
+def book_env() -> dict[str, str]:
+    """Environment of a book build: the venv first on PATH, progress bars off."""
+    env = dict(os.environ)
+    env["PATH"] = f"{venv_python().parent}{os.pathsep}{env.get('PATH', '')}"
+    env["VIRTUAL_ENV"] = str(VENV)
+    # Progress bars write to stderr, which the strict build treats as a warning.
+    env["TQDM_DISABLE"] = "1"
+    return env
+
+
+def build_book() -> None:
+    """Build the book into _build/html, failing on any warning or cell error."""
+    run(venv_python().parent / "jupyter-book", "build", ".", "--builder", "html",
+        "-W", "-n", "--keep-going", env=book_env())
+    print(f"\nThe book is in {ROOT / '_build' / 'html' / 'index.html'}")
+
+
+def test(pytest_args: list[str]) -> None:
+    """Lint, then run the whole test suite (it includes a strict book build)."""
+    python = venv_python()
+    run(python, "-m", "ruff", "check", ".")
+    run(python, "-m", "pytest", *pytest_args, env=book_env())
+
+
+def main(argv: list[str]) -> None:
+    commands = {"setup", "book", "test"}
+    if not argv or argv[0] not in commands:
+        sys.exit(__doc__)
+    setup()
+    if argv[0] == "book":
+        build_book()
+    elif argv[0] == "test":
+        test(argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
