@@ -1,0 +1,53 @@
+"""Helpers to build the book into a scratch folder, shared by the book tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# Cells whose output is a wall-clock measurement carry this tag; everything
+# else must be identical between two builds.
+WALL_CLOCK_TAG = "wall-clock"
+
+
+def jupyter_book() -> str:
+    """The jupyter-book executable of the running interpreter's environment."""
+    return str(Path(sys.executable).parent / "jupyter-book")
+
+
+def start_build(output: Path, artifacts: Path, log: Path) -> subprocess.Popen:
+    """Start a strict, cold build of the book into ``output`` (non-blocking)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["TQDM_DISABLE"] = "1"
+    env["PHISHLAB_ARTIFACTS"] = str(artifacts)
+    handle = log.open("w")
+    return subprocess.Popen(
+        [jupyter_book(), "build", str(ROOT), "--path-output", str(output),
+         "--builder", "html", "-W", "-n", "--keep-going"],
+        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+    )
+
+
+def executed_outputs(build: Path) -> dict[str, list]:
+    """Outputs of every executed chapter, without run-specific metadata."""
+    result = {}
+    for notebook in sorted((build / "_build" / "jupyter_execute").rglob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        outputs = []
+        for index, cell in enumerate(cells):
+            if cell["cell_type"] != "code":
+                continue
+            if WALL_CLOCK_TAG in cell.get("metadata", {}).get("tags", []):
+                continue
+            for output in cell.get("outputs", []):
+                output = {k: v for k, v in output.items() if k != "execution_count"}
+                # Messages may name the artifact folder, which differs per build.
+                text = json.dumps(output).replace(str(build), "<build>")
+                outputs.append((index, json.loads(text)))
+        result[str(notebook.relative_to(build))] = outputs
+    return result
