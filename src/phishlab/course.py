@@ -94,6 +94,7 @@ def baseline_test_data(random_state: int = _BASELINE_TEST_SEED) -> pd.DataFrame:
         start=TRAINING_START,
         end=TRAINING_END,
         random_state=random_state,
+        id_prefix="test-",
     )
 
 

@@ -143,9 +143,16 @@ def daily_metrics(log: pd.DataFrame) -> pd.DataFrame:
         raise ValueError("the prediction log is empty")
     truth = _binary(log["actual"], "actual")
     pred = _binary(log["prediction"], "prediction")
+    try:
+        dates = pd.to_datetime(log["date"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"column 'date' must hold dates: {exc}") from exc
+    if dates.isna().any():
+        # groupby would silently drop these rows from every count.
+        raise ValueError(f"column 'date' has {int(dates.isna().sum())} missing value(s)")
     frame = pd.DataFrame(
         {
-            "date": pd.to_datetime(log["date"]).dt.normalize(),
+            "date": dates.dt.normalize(),
             "tp": (truth == 1) & (pred == 1),
             "fp": (truth == 0) & (pred == 1),
             "tn": (truth == 0) & (pred == 0),
@@ -185,8 +192,10 @@ def add_rolling_metrics(daily: pd.DataFrame, windows: tuple[int, ...] = (7, 30))
         raise ValueError(f"daily metrics are missing count column(s) {missing}")
     if daily.empty:
         raise ValueError("the daily metrics are empty")
-    if any(isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in windows):
-        raise ValueError(f"windows must be positive ints, got {windows}")
+    if isinstance(windows, (int, np.integer)) or any(
+        isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1 for w in windows
+    ):
+        raise ValueError(f"windows must be a tuple of positive ints such as (7, 30), got {windows!r}")
     result = daily.copy()
     for window in windows:
         sums = daily[list(_COUNTS)].rolling(window, min_periods=window).sum()

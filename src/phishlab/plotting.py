@@ -160,13 +160,16 @@ def plot_confusion_matrices(
     """
     if not matrices:
         raise ValueError("no confusion matrix to plot")
+    # Validate before creating the figure: a rejected input must not leave an
+    # empty figure open (Jupyter would still display it).
+    arrays = {name: np.asarray(matrix) for name, matrix in matrices.items()}
+    for name, cm in arrays.items():
+        if cm.shape != (2, 2) or (cm < 0).any():
+            raise ValueError(f"confusion matrix {name!r} must be 2x2 non-negative counts")
     with course_style():
         fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 3.8),
                                  squeeze=False)
-        for ax, (name, matrix) in zip(axes[0], matrices.items(), strict=False):
-            cm = np.asarray(matrix)
-            if cm.shape != (2, 2) or (cm < 0).any():
-                raise ValueError(f"confusion matrix {name!r} must be 2x2 non-negative counts")
+        for ax, (name, cm) in zip(axes[0], arrays.items(), strict=False):
             shares = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
             ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
             for (i, j), count in np.ndenumerate(cm):

@@ -66,6 +66,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        # mkstemp creates the file private (0600); the index is meant to be shared.
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -73,7 +75,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _check_version(version: str) -> str:
-    if not isinstance(version, str) or not _VERSION.match(version):
+    # fullmatch: with match, "$" also accepts a trailing newline ("1.0\n").
+    if not isinstance(version, str) or not _VERSION.fullmatch(version):
         raise RegistryError(f"version must look like '1.0' or '2.1', got {version!r}")
     return version
 
@@ -85,7 +88,8 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if hasattr(value, "tolist"):
-        return value.tolist()
+        # Recurse: a numpy NaN becomes a float NaN, which must still become None.
+        return _jsonable(value.tolist())
     if isinstance(value, float) and value != value:  # NaN is not valid JSON
         return None
     return value
@@ -180,13 +184,25 @@ class ModelRegistry:
         if not hasattr(steps["model"], "classes_"):
             raise RegistryError("the pipeline is not fitted; train it before saving")
         try:
-            start, end = (pd.Timestamp(d).date().isoformat() for d in training_range)
+            stamps = [pd.Timestamp(d) for d in training_range]
+            if len(stamps) != 2 or any(pd.isna(d) for d in stamps):  # None parses to NaT
+                raise ValueError("not two dates")
+            start, end = (d.date().isoformat() for d in stamps)
         except (TypeError, ValueError) as exc:
             raise RegistryError(
                 f"training_range must be two dates (start, end), got {training_range!r}"
             ) from exc
         if end < start:
             raise RegistryError(f"training_range ends ({end}) before it starts ({start})")
+        if not isinstance(metrics, Mapping):
+            raise RegistryError(f"metrics must be a mapping of names to values, got {metrics!r}")
+        # Parse trained_at before writing any file, so a bad value leaves the registry untouched.
+        try:
+            when = pd.Timestamp(trained_at if trained_at is not None else dt.datetime.now(dt.UTC))
+        except (TypeError, ValueError) as exc:
+            raise RegistryError(f"trained_at must be a date and time, got {trained_at!r}") from exc
+        if pd.isna(when):
+            raise RegistryError(f"trained_at must be a date and time, got {trained_at!r}")
 
         index = self._read_index()
         if version in index and not overwrite:
@@ -194,7 +210,6 @@ class ModelRegistry:
                 f"version {version} is already registered in {self.root}; "
                 "pick a new version or pass overwrite=True"
             )
-        when = trained_at if trained_at is not None else dt.datetime.now(dt.UTC)
         artifacts = {
             "pipeline": (f"pipeline_v{version}.pkl", pipeline),
             "model": (f"model_v{version}.pkl", steps["model"]),
@@ -209,7 +224,7 @@ class ModelRegistry:
             files[role] = {"file": name, "sha256": _sha256(path)}
         entry = {
             "version": version,
-            "trained_at": pd.Timestamp(when).isoformat(),
+            "trained_at": when.isoformat(),
             "training_data": {"start": start, "end": end},
             "features": [str(f) for f in getattr(pipeline, "feature_names_in_", [])],
             "metrics": _jsonable(dict(metrics)),

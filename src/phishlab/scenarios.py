@@ -17,6 +17,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from numbers import Real
 from types import MappingProxyType
 
 import pandas as pd
@@ -58,6 +59,11 @@ class Shift:
         spec = feature_spec(self.feature)
         if self.label not in _LABEL_NAMES:
             raise ValueError(f"label must be 0 (legitimate) or 1 (phishing), got {self.label!r}")
+        if not isinstance(self.params, Mapping):
+            raise ValueError(
+                f"params of the {self.feature!r} shift must be a mapping such as "
+                f"{{'lam': 1.5}}, got {self.params!r}"
+            )
         if not self.params:
             raise ValueError(f"shift of {self.feature!r} changes no parameter")
         # Validates the parameter names and values against the feature's family.
@@ -78,8 +84,10 @@ class DriftWave:
     shifts : sequence of Shift
         What moves. At most one shift per (feature, label).
     ramp_days : int, default=0
-        0 for an abrupt change; otherwise parameters move linearly and reach
-        their new values ``ramp_days`` days after ``start``.
+        0 for an abrupt change; otherwise parameters move linearly over
+        ``ramp_days`` days: on day ``k`` (``start`` being day 0) a share
+        ``(k + 1) / ramp_days`` of the change is in effect, so the new values
+        hold from day ``ramp_days - 1`` on.
     """
 
     name: str
@@ -89,10 +97,12 @@ class DriftWave:
 
     def __post_init__(self) -> None:
         try:
-            start = pd.Timestamp(self.start).date()
+            start = pd.Timestamp(self.start)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"wave start must be a date, got {self.start!r}") from exc
-        object.__setattr__(self, "start", start)
+        if pd.isna(start):  # None, "" and "NaT" parse to NaT, which is not a day
+            raise ValueError(f"wave start must be a date, got {self.start!r}")
+        object.__setattr__(self, "start", start.date())
         shifts = tuple(self.shifts)
         if not shifts:
             raise ValueError(f"wave {self.name!r} has no shifts")
@@ -146,8 +156,10 @@ class DriftScenario:
                 if shift.feature != spec.name:
                     continue
                 before = current[shift.label]
+                # This form gives exactly ``target`` once the wave is complete
+                # (progress 1); ``b + p * (t - b)`` can miss it by a rounding error.
                 moved = {
-                    name: before.params[name] + progress * (target - before.params[name])
+                    name: (1 - progress) * before.params[name] + progress * target
                     for name, target in shift.params.items()
                 }
                 current[shift.label] = before.with_params(**moved)
@@ -263,11 +275,31 @@ def scenario_from_records(name: str, records: Sequence[Mapping[str, object]]) ->
             if label not in lookup:
                 raise ValueError(f"record {i}: label must be 'legitimate' or 'phishing', got {label!r}")
             label = lookup[label]
+        elif label not in _LABEL_NAMES:  # also rejects None and 1.7 instead of truncating
+            raise ValueError(f"record {i}: label must be 0, 1, 'legitimate' or 'phishing', got {label!r}")
+        if not isinstance(record["params"], Mapping):
+            raise ValueError(f"record {i}: params must be a mapping, got {record['params']!r}")
+        ramp_days = record.get("ramp_days", 0)
+        if isinstance(ramp_days, str) and ramp_days.strip().isdigit():  # CSV cells arrive as text
+            ramp_days = int(ramp_days)
+        if (
+            isinstance(ramp_days, bool)
+            or not isinstance(ramp_days, Real)
+            or not float(ramp_days).is_integer()
+            or ramp_days < 0
+        ):  # int() would silently truncate 2.7 to 2
+            raise ValueError(f"record {i}: ramp_days must be a non-negative int, got {ramp_days!r}")
+        ramp_days = int(ramp_days)
+        try:
+            start = pd.Timestamp(record["start"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"record {i}: start must be a date, got {record['start']!r}") from exc
+        if pd.isna(start):
+            raise ValueError(f"record {i}: start must be a date, got {record['start']!r}")
         wave = grouped.setdefault(
-            str(record["wave"]),
-            {"start": record["start"], "ramp_days": int(record.get("ramp_days", 0)), "shifts": []},
+            str(record["wave"]), {"start": start, "ramp_days": ramp_days, "shifts": []}
         )
-        if pd.Timestamp(wave["start"]) != pd.Timestamp(record["start"]):
+        if wave["start"] != start:
             raise ValueError(f"record {i}: wave {record['wave']!r} has two start dates")
         wave["shifts"].append(Shift(str(record["feature"]), int(label), dict(record["params"])))
     waves = tuple(

@@ -158,8 +158,14 @@ def read_log(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         raise ValueError(f"no prediction log at {path}")
-    log = pd.read_csv(path, parse_dates=["date"], dtype={"email_id": str, "model_version": str})
+    try:
+        log = pd.read_csv(path, dtype={"email_id": str, "model_version": str})
+    except pd.errors.EmptyDataError as exc:
+        raise ValueError(f"{path} is not a prediction log: the file is empty") from exc
+    # Check the columns before parsing dates: pandas' own error for a missing
+    # ``date`` column would not say that the file is not a log.
     missing = [c for c in LOG_COLUMNS if c not in log.columns]
     if missing:
         raise ValueError(f"{path} is not a prediction log: missing column(s) {missing}")
+    log["date"] = pd.to_datetime(log["date"])
     return log

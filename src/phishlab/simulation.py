@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from numbers import Real
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
@@ -71,13 +72,22 @@ class Distribution:
                 f"unknown distribution family {self.family!r}; "
                 f"expected one of {sorted(_FAMILIES)}"
             )
+        if not isinstance(self.params, Mapping):
+            raise ValueError(
+                f"params must be a mapping of parameter names to numbers, got {self.params!r}"
+            )
         expected = set(_FAMILIES[self.family])
         if set(self.params) != expected:
             raise ValueError(
                 f"a {self.family} distribution takes parameters {sorted(expected)}, "
                 f"got {sorted(self.params)}"
             )
-        values = {name: float(value) for name, value in self.params.items()}
+        values = {}
+        for name, value in self.params.items():
+            try:
+                values[name] = float(value)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"parameter {name!r} must be a number, got {value!r}") from exc
         for name, value in values.items():
             if not np.isfinite(value):
                 raise ValueError(f"parameter {name!r} must be finite, got {value}")
@@ -240,6 +250,8 @@ def _check_seed(random_state: int | None) -> int:
 
 
 def _check_rate(phishing_rate: float) -> float:
+    if not isinstance(phishing_rate, Real):
+        raise ValueError(f"phishing_rate must be a number in [0, 1], got {phishing_rate!r}")
     if not 0 <= phishing_rate <= 1:
         raise ValueError(f"phishing_rate must be in [0, 1], got {phishing_rate}")
     return float(phishing_rate)
@@ -247,9 +259,12 @@ def _check_rate(phishing_rate: float) -> float:
 
 def _to_date(value: dt.date | str | pd.Timestamp, name: str) -> dt.date:
     try:
-        return pd.Timestamp(value).date()
+        stamp = pd.Timestamp(value)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"{name} must be a date or 'YYYY-MM-DD' string, got {value!r}") from exc
+    if pd.isna(stamp):  # None, "" and "NaT" parse to NaT, which is not a day
+        raise ValueError(f"{name} must be a date or 'YYYY-MM-DD' string, got {value!r}")
+    return stamp.date()
 
 
 def _sample_features(
@@ -317,6 +332,7 @@ def generate_training_set(
     end: dt.date | str = "2024-01-31",
     scenario: DriftScenario | None = None,
     random_state: int | None = 0,
+    id_prefix: str = "train-",
 ) -> pd.DataFrame:
     """Generate a labelled training set with an exact class ratio.
 
@@ -333,6 +349,9 @@ def generate_training_set(
         Drift scenario to apply (None: the undrifted distributions).
     random_state : int or None, default=0
         Seed; the same seed gives the same emails.
+    id_prefix : str, default="train-"
+        Prefix of the ``email_id`` values, so that ids of different sets
+        (training, held-out test) never collide.
 
     Returns
     -------
@@ -360,7 +379,7 @@ def generate_training_set(
         day = first + dt.timedelta(days=offset)
         day_labels = labels[day_of_email == offset]
         if day_labels.size:
-            frames.append(_emails_for_day(rng, day, day_labels, scenario, "train-"))
+            frames.append(_emails_for_day(rng, day, day_labels, scenario, id_prefix))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -401,6 +420,8 @@ def iter_daily_batches(
     first, last = _to_date(start, "start"), _to_date(end, "end")
     if last < first:
         raise ValueError(f"end ({last}) is before start ({first})")
+    if not isinstance(emails_per_day, Real):
+        raise ValueError(f"emails_per_day must be a non-negative number, got {emails_per_day!r}")
     if not np.isfinite(emails_per_day) or emails_per_day < 0:
         raise ValueError(f"emails_per_day must be a non-negative number, got {emails_per_day}")
     rate = _check_rate(phishing_rate)

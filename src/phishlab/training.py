@@ -120,6 +120,8 @@ def check_labelled_frame(
             raise ValueError(f"feature {column!r} must be numeric, got dtype {data[column].dtype}")
         if data[column].isna().any():
             raise ValueError(f"feature {column!r} contains missing values")
+        if np.isinf(data[column].to_numpy(dtype=float)).any():
+            raise ValueError(f"feature {column!r} contains infinite values")
     if need_label and not data["label"].isin([0, 1]).all():
         raise ValueError("label must contain only 0 (legitimate) and 1 (phishing)")
 
@@ -151,15 +153,24 @@ def train_model(
     imblearn.pipeline.Pipeline
         The fitted pipeline.
     """
+    if isinstance(features, str) or not list(features):
+        raise ValueError(f"features must be a non-empty list of column names, got {features!r}")
     check_labelled_frame(data, features)
     counts = data["label"].value_counts()
     if len(counts) < 2:
         raise ValueError("training data must contain both legitimate (0) and phishing (1) emails")
-    minority = int(counts.min())
+    minority, majority = int(counts.min()), int(counts.max())
     k_neighbors = min(5, minority - 1)
     if k_neighbors < 1:
         raise ValueError(
             f"SMOTE needs at least 2 emails of each class, got {minority} in the smaller class"
+        )
+    if 0 < smote_ratio < minority / majority:
+        # SMOTE only adds emails; imbalanced-learn's own error here does not name smote_ratio.
+        raise ValueError(
+            f"smote_ratio={smote_ratio} is below the class ratio the training data already has "
+            f"({minority}/{majority} = {minority / majority:.3f}); SMOTE only adds emails, so "
+            f"smote_ratio must be between {minority / majority:.3f} and 1"
         )
     pipeline = build_pipeline(random_state, smote_ratio, k_neighbors, **forest_params)
     pipeline.fit(data[list(features)], data["label"].to_numpy())

@@ -1,0 +1,36 @@
+"""Shared fixtures: the course's baseline model, trained once per test session."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from imblearn.pipeline import Pipeline
+
+from phishlab import course
+
+
+@pytest.fixture(scope="session")
+def baseline() -> tuple[Pipeline, dict]:
+    """Model v1.0 and its held-out metrics, exactly as the book trains them.
+
+    Tests must not modify the returned objects.
+    """
+    return course.train_baseline()
+
+
+@pytest.fixture(scope="session")
+def baseline_model(baseline) -> Pipeline:
+    """The fitted v1.0 pipeline (do not modify)."""
+    return baseline[0]
+
+
+@pytest.fixture(scope="session")
+def training_data() -> pd.DataFrame:
+    """The January 2024 training set (tests must work on copies)."""
+    return course.baseline_training_data()
+
+
+@pytest.fixture
+def training_frame(training_data) -> pd.DataFrame:
+    """A fresh copy of the training set that a test may modify."""
+    return training_data.copy()
