@@ -20,6 +20,12 @@ def nbgrader_metadata(path):
 
 
 @pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    """One artifact folder for the module, so the course models are trained once."""
+    return tmp_path_factory.mktemp("artifacts")
+
+
+@pytest.fixture(scope="module")
 def generated(tmp_path_factory):
     """A scratch course in which nbgrader generated every assignment from the sources."""
     course = scratch_course(tmp_path_factory.mktemp("generate"))
@@ -55,20 +61,20 @@ def test_each_assignment_is_worth_ten_points_split_across_its_functions(assignme
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_sources_pass_nbgrader_validate(generated, tmp_path, assignment):
+def test_sources_pass_nbgrader_validate(generated, artifacts, assignment):
     result = nbgrader(generated, "validate", f"solutions/{assignment}/{assignment}.ipynb",
-                      artifacts=tmp_path / "artifacts")
+                      artifacts=artifacts)
     assert "Success! Your notebook passes all the tests." in result.stdout
 
 
-def test_autograde_gives_reference_ten_and_untouched_release_zero(generated, tmp_path):
+def test_autograde_gives_reference_ten_and_untouched_release_zero(generated, artifacts):
     course = generated
     for assignment in ASSIGNMENTS:
         for student, notebook in (("reference", ROOT / "solutions"), ("untouched", ROOT / "exercises")):
             target = course / "submitted" / student / assignment
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy(notebook / assignment / f"{assignment}.ipynb", target)
-        nbgrader(course, "autograde", assignment, "--force", artifacts=tmp_path / "artifacts")
+        nbgrader(course, "autograde", assignment, "--force", artifacts=artifacts)
     nbgrader(course, "export", "--to", str(course / "grades.csv"))
     with (course / "grades.csv").open(newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -80,8 +86,8 @@ def test_autograde_gives_reference_ten_and_untouched_release_zero(generated, tmp
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_release_fails_only_where_the_student_writes_code(tmp_path, monkeypatch, assignment):
-    monkeypatch.setenv("PHISHLAB_ARTIFACTS", str(tmp_path / "artifacts"))
+def test_release_fails_only_where_the_student_writes_code(tmp_path, artifacts, monkeypatch, assignment):
+    monkeypatch.setenv("PHISHLAB_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("TQDM_DISABLE", "1")
     notebook = execute(ROOT / "exercises" / assignment / f"{assignment}.ipynb", tmp_path, allow_errors=True)
     raised = errors(notebook)
@@ -90,8 +96,8 @@ def test_release_fails_only_where_the_student_writes_code(tmp_path, monkeypatch,
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
-def test_completed_notebook_runs_top_to_bottom_in_a_fresh_kernel(tmp_path, monkeypatch, assignment):
-    monkeypatch.setenv("PHISHLAB_ARTIFACTS", str(tmp_path / "artifacts"))
+def test_completed_notebook_runs_in_a_fresh_kernel(tmp_path, artifacts, monkeypatch, assignment):
+    monkeypatch.setenv("PHISHLAB_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("TQDM_DISABLE", "1")
     notebook = execute(ROOT / "solutions" / assignment / f"{assignment}.ipynb", tmp_path, allow_errors=True)
     assert errors(notebook) == []
