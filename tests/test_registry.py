@@ -333,3 +333,34 @@ def test_an_index_that_is_not_a_json_object_gives_a_clear_registry_error(registr
     registry.index_path.write_text('["1.0"]', encoding="utf-8")
     with pytest.raises(RegistryError, match=r"must hold a JSON object"):
         registry.versions()
+
+
+# --- decision threshold ---------------------------------------------------------------------------
+
+
+def test_the_decision_threshold_is_stored_with_the_version(registry, model_a):
+    registry.save(model_a, "2.0", training_range=JANUARY, metrics=METRICS, threshold=0.7)
+    assert registry.threshold("2.0") == 0.7
+    assert registry.entry("2.0")["threshold"] == 0.7
+    assert registry.list_versions().loc["2.0", "threshold"] == 0.7
+
+
+def test_the_threshold_defaults_to_one_half(registry, model_a):
+    _save(registry, model_a, "1.0")
+    assert registry.threshold("1.0") == 0.5
+
+
+def test_an_index_written_before_thresholds_existed_reads_as_one_half(registry, model_a):
+    _save(registry, model_a, "1.0")
+    index = json.loads(registry.index_path.read_text())
+    del index["1.0"]["threshold"]
+    registry.index_path.write_text(json.dumps(index))
+    assert registry.threshold("1.0") == 0.5
+    assert registry.list_versions().loc["1.0", "threshold"] == 0.5
+
+
+@pytest.mark.parametrize("threshold", [0, 1, 1.5, -0.1, "0.5", None, True, float("nan")])
+def test_a_threshold_outside_the_open_unit_interval_is_rejected(registry, model_a, threshold):
+    with pytest.raises(RegistryError, match=r"threshold must be a number in \(0, 1\)"):
+        registry.save(model_a, "1.0", training_range=JANUARY, metrics=METRICS, threshold=threshold)
+    assert "1.0" not in registry

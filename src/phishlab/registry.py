@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 from collections.abc import Mapping
+from numbers import Real
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +151,7 @@ class ModelRegistry:
         trained_at: dt.datetime | str | None = None,
         notes: str = "",
         overwrite: bool = False,
+        threshold: float = 0.5,
     ) -> dict[str, Any]:
         """Store a fitted pipeline as ``version``.
 
@@ -171,6 +173,10 @@ class ModelRegistry:
         overwrite : bool, default=False
             Replace an existing version. Without it, saving an existing
             version raises :class:`VersionExistsError`.
+        threshold : float, default=0.5
+            The decision threshold the model is deployed with: an email is
+            flagged when its probability is at least this. It belongs to the
+            version as much as the trees do, so it is stored with them.
 
         Returns
         -------
@@ -196,6 +202,12 @@ class ModelRegistry:
             raise RegistryError(f"training_range ends ({end}) before it starts ({start})")
         if not isinstance(metrics, Mapping):
             raise RegistryError(f"metrics must be a mapping of names to values, got {metrics!r}")
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, Real)
+            or not 0 < threshold < 1
+        ):
+            raise RegistryError(f"threshold must be a number in (0, 1), got {threshold!r}")
         # Parse trained_at before writing any file, so a bad value leaves the registry untouched.
         try:
             when = pd.Timestamp(trained_at if trained_at is not None else dt.datetime.now(dt.UTC))
@@ -228,6 +240,7 @@ class ModelRegistry:
             "training_data": {"start": start, "end": end},
             "features": [str(f) for f in getattr(pipeline, "feature_names_in_", [])],
             "metrics": _jsonable(dict(metrics)),
+            "threshold": float(threshold),
             "artifacts": files,
             "notes": notes,
         }
@@ -243,6 +256,10 @@ class ModelRegistry:
             known = ", ".join(self.versions()) or "none"
             raise RegistryError(f"unknown version {version!r}; registered versions: {known}")
         return index[version]
+
+    def threshold(self, version: str) -> float:
+        """The decision threshold ``version`` is deployed with (0.5 if none was recorded)."""
+        return float(self.entry(version).get("threshold", 0.5))
 
     def verify(self, version: str) -> None:
         """Raise :class:`ArtifactIntegrityError` if an artifact is missing or changed."""
@@ -295,6 +312,7 @@ class ModelRegistry:
                     "trained_at": entry["trained_at"],
                     "training_start": entry["training_data"]["start"],
                     "training_end": entry["training_data"]["end"],
+                    "threshold": float(entry.get("threshold", 0.5)),
                     **{
                         name: metrics.get(name)
                         for name in ("roc_auc", "precision", "recall", "fpr", "f1")
