@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import pytest
 from imblearn.pipeline import Pipeline
@@ -34,3 +36,19 @@ def training_data() -> pd.DataFrame:
 def training_frame(training_data) -> pd.DataFrame:
     """A fresh copy of the training set that a test may modify."""
     return training_data.copy()
+
+
+@pytest.fixture(scope="session")
+def storyline_artifacts(tmp_path_factory):
+    """A private artifact folder for the storyline functions, shared by the session.
+
+    The first test that needs v2.0 trains it (a few seconds); the others load it.
+    """
+    folder = tmp_path_factory.mktemp("storyline-artifacts")
+    previous = os.environ.get(course.ARTIFACTS_ENV)
+    os.environ[course.ARTIFACTS_ENV] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ[course.ARTIFACTS_ENV]
+    else:
+        os.environ[course.ARTIFACTS_ENV] = previous

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from phishlab import course
 from phishlab.registry import ArtifactIntegrityError, ModelRegistry, VersionExistsError
-from phishlab.training import predict_proba
+from phishlab.simulation import generate_daily_batches
+from phishlab.training import evaluate_model, predict_proba
 
 # --- artifact folder -----------------------------------------------------------------------------------
 
@@ -156,3 +158,129 @@ def test_register_baseline_refuses_to_replace_v1_unless_asked(tmp_path, baseline
         course.register_baseline(registry, *baseline)
     entry = course.register_baseline(registry, *baseline, overwrite=True)
     assert entry["version"] == "1.0"
+
+
+# --- the storyline after July ------------------------------------------------------------------------
+
+
+def test_production_traffic_follows_the_august_adaptation():
+    july, august = course.drift_comparison_data()
+    assert july["timestamp"].dt.month.unique().tolist() == [7]
+    assert august["timestamp"].dt.month.unique().tolist() == [8]
+    phishing_urgency = [frame.loc[frame.label == 1, "urgency_words"].mean() for frame in (july, august)]
+    assert phishing_urgency[0] > 3 > 2 > phishing_urgency[1]  # 4.0 before, 1.5 after
+
+
+def test_drift_comparison_data_has_the_columns_of_the_daily_batches():
+    july, august = course.drift_comparison_data()
+    expected = generate_daily_batches("2024-07-01", "2024-07-02", random_state=course.COURSE_SEED)
+    assert list(july.columns) == list(expected.columns) == list(august.columns)
+    pd.testing.assert_frame_equal(july.head(len(expected)), expected)  # same seed, same emails
+
+
+def test_drift_comparison_data_is_the_same_on_every_call():
+    first, second = course.drift_comparison_data(), course.drift_comparison_data()
+    for a, b in zip(first, second, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_september_validation_emails_are_not_production_emails():
+    validation = course.september_validation_data()
+    production = course.production_traffic(course.AB_TEST_START, course.AB_TEST_END)
+    assert len(validation) == 2000 and int(validation.label.sum()) == 200
+    assert validation["email_id"].str.startswith("val-").all()
+    assert not set(validation["email_id"]) & set(production["email_id"])
+
+
+def test_the_retraining_data_is_january_plus_labelled_august(baseline_model):
+    data = course.retraining_data(baseline_model)
+    assert set(data["source"]) == {"original", "new"}
+    assert (data["source"] == "original").sum() == 1000
+    august = data[data.source == "new"]
+    assert august["email_id"].str.startswith("202408").all()
+    assert 1000 < len(august) < 1300 and august["label"].sum() > 150
+
+
+def test_the_august_feedback_comes_from_all_three_sources(baseline_model):
+    feedback = course.august_feedback(baseline_model)
+    counts = feedback["source"].value_counts()
+    assert counts["alert review"] == 100
+    assert counts["user report"] > 50 and counts["quality-control sample"] > 900
+
+
+def test_ensure_v2_registers_v2_with_its_threshold_and_beats_v1_in_september(storyline_artifacts):
+    registry = ModelRegistry(storyline_artifacts / "models")
+    model_v2 = course.ensure_v2(registry)
+    assert registry.versions() == ["1.0", "2.0"]
+    entry = registry.entry("2.0")
+    assert entry["trained_at"] == "2024-09-01T06:00:00"
+    assert entry["training_data"] == {"start": "2024-01-01", "end": "2024-08-31"}
+    threshold = registry.threshold("2.0")
+    assert 0.5 < threshold < 1 and entry["metrics"]["threshold"] == threshold
+    validation = course.september_validation_data()
+    v1 = evaluate_model(registry.load("1.0"), validation)
+    v2 = evaluate_model(model_v2, validation, threshold=threshold)
+    assert v2["recall"] > v1["recall"] + 0.05
+    assert v2["f1"] > v1["f1"] + 0.05
+    assert v2["fpr"] <= v1["fpr"] * course.MAX_FPR_RATIO
+
+
+def test_ensure_v2_loads_the_registered_model_the_second_time(storyline_artifacts):
+    registry = ModelRegistry(storyline_artifacts / "models")
+    course.ensure_v2(registry)
+    index = registry.index_path.read_bytes()
+    course.ensure_v2(registry)
+    assert registry.index_path.read_bytes() == index
+
+
+def test_ab_test_predictions_are_both_models_decisions_on_september_mail(storyline_artifacts):
+    frame = course.ab_test_predictions()
+    assert list(frame.columns) == ["email_id", "date", "y_true", "pred_v1", "pred_v2"]
+    assert len(frame) > 2500 and not frame["email_id"].duplicated().any()
+    assert frame["date"].dt.month.unique().tolist() == [9]
+    for column in ("y_true", "pred_v1", "pred_v2"):
+        assert frame[column].dtype == np.int64 and frame[column].isin([0, 1]).all()
+    phishing = frame[frame.y_true == 1]
+    assert phishing["pred_v2"].mean() > phishing["pred_v1"].mean() + 0.05
+    pd.testing.assert_frame_equal(frame, course.ab_test_predictions())
+
+
+@pytest.mark.parametrize("bad_canary", [False, True])
+def test_rollout_traffic_has_one_row_per_october_email(storyline_artifacts, bad_canary):
+    frame = course.rollout_traffic(bad_canary=bad_canary)
+    assert list(frame.columns) == ["date", "email_id", "y_true", "pred_control", "pred_canary"]
+    assert pd.api.types.is_datetime64_any_dtype(frame["date"])
+    assert (frame["date"] == frame["date"].dt.normalize()).all()
+    assert frame["date"].min() == pd.Timestamp(course.ROLLOUT_START)
+    assert frame["date"].max() == pd.Timestamp(course.ROLLOUT_END)
+    assert not frame["email_id"].duplicated().any()
+    for column in ("y_true", "pred_control", "pred_canary"):
+        assert frame[column].dtype == np.int64 and frame[column].isin([0, 1]).all()
+    pd.testing.assert_frame_equal(frame, course.rollout_traffic(bad_canary=bad_canary))
+
+
+def test_the_good_canary_keeps_the_fpr_and_the_bad_one_does_not(storyline_artifacts):
+    good, bad = course.rollout_traffic(), course.rollout_traffic(bad_canary=True)
+    pd.testing.assert_frame_equal(good.drop(columns="pred_canary"), bad.drop(columns="pred_canary"))
+    legit = good[good.y_true == 0]
+    assert legit["pred_canary"].mean() <= legit["pred_control"].mean() * course.MAX_FPR_RATIO
+    # No false alarm of the good canary in the first stages, whatever the split.
+    first_days = legit[legit["date"] < pd.Timestamp("2024-10-08")]
+    assert first_days["pred_canary"].sum() == 0
+    bad_legit = bad[bad.y_true == 0]
+    assert bad_legit["pred_canary"].mean() > 10 * bad_legit["pred_control"].mean()
+
+
+def test_rollout_traffic_rejects_a_non_boolean_flag():
+    with pytest.raises(ValueError, match="bad_canary must be True or False"):
+        course.rollout_traffic(bad_canary="yes")
+
+
+def test_train_v2_needs_the_baseline_fpr(baseline_model):
+    with pytest.raises(ValueError, match="'fpr'"):
+        course.train_v2(baseline_model, {"recall": 0.9})
+
+
+def test_the_rollout_plan_covers_october():
+    assert sum(days for _, days in course.ROLLOUT_STAGES) == 31
+    assert [share for share, _ in course.ROLLOUT_STAGES] == [0.10, 0.50, 1.0]
