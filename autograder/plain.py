@@ -1,0 +1,199 @@
+"""Plain-data encoding of values that cross the sandbox boundary.
+
+Only JSON crosses between the grading process and the sandboxed child: no
+pickle, so an object with a lying ``__eq__`` or a booby-trapped ``__reduce__``
+cannot reach the trusted side. NumPy arrays, pandas frames and the few scalar
+types the assignments use are written as tagged JSON objects; anything else
+arrives as an ``Opaque`` placeholder naming its type.
+
+This module is also executed inside the sandbox (its source is sent there), so
+it depends only on the standard library, NumPy and pandas.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MAX_ITEMS = 2_000_000
+"""Largest number of scalar items one value may hold."""
+MAX_DEPTH = 32
+"""Deepest nesting of lists, dicts and tuples one value may have."""
+
+_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+           "float16", "float32", "float64", "object", "datetime64[ns]", "str"}
+
+
+class TooLarge(ValueError):
+    """A value exceeds :data:`MAX_ITEMS` or :data:`MAX_DEPTH`."""
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """Stands for a value of a type that cannot cross the boundary."""
+
+    type_name: str
+
+    def __repr__(self) -> str:
+        return f"<object of type {self.type_name}>"
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.items = 0
+
+    def spend(self, count: int) -> None:
+        self.items += count
+        if self.items > MAX_ITEMS:
+            raise TooLarge(f"value holds more than {MAX_ITEMS:,} items")
+
+
+def _float(value: float):
+    if math.isnan(value):
+        return {"$float": "nan"}
+    if math.isinf(value):
+        return {"$float": "inf" if value > 0 else "-inf"}
+    return value
+
+
+def _array(values: np.ndarray, budget: _Budget, depth: int):
+    budget.spend(values.size)
+    if values.dtype.kind == "M":
+        data = [None if pd.isna(v) else pd.Timestamp(v).isoformat() for v in values.ravel()]
+        dtype = "datetime64[ns]"
+    elif values.dtype.kind in "biuf":
+        dtype = values.dtype.name
+        data = [_float(float(v)) if values.dtype.kind == "f" else v for v in values.ravel().tolist()]
+    elif values.dtype.kind == "U":
+        dtype, data = "str", values.ravel().tolist()
+    else:
+        dtype = "object"
+        data = [encode(v, budget, depth + 1) for v in values.ravel().tolist()]
+    return {"dtype": dtype, "shape": list(values.shape), "data": data}
+
+
+def encode(value, budget: _Budget | None = None, depth: int = 0):
+    """A JSON-ready description of ``value``."""
+    budget = budget or _Budget()
+    if depth > MAX_DEPTH:
+        raise TooLarge(f"value is nested more than {MAX_DEPTH} levels deep")
+    budget.spend(1)
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, (np.bool_,)):
+        return {"$np": "bool", "value": bool(value)}
+    if isinstance(value, np.integer):
+        return {"$np": value.dtype.name, "value": int(value)}
+    if isinstance(value, np.floating):
+        return {"$np": value.dtype.name, "value": _float(float(value))}
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, (list, tuple)):
+        items = [encode(v, budget, depth + 1) for v in value]
+        return items if isinstance(value, list) else {"$tuple": items}
+    if isinstance(value, dict):
+        return {"$dict": [[encode(k, budget, depth + 1), encode(v, budget, depth + 1)] for k, v in value.items()]}
+    if isinstance(value, np.ndarray):
+        return {"$ndarray": _array(value, budget, depth)}
+    if isinstance(value, pd.DataFrame):
+        return {"$dataframe": {
+            "columns": [encode(c, budget, depth + 1) for c in value.columns],
+            "data": [_array(value[c].to_numpy(), budget, depth) for c in value.columns]
+            if value.columns.is_unique else
+            [_array(value.iloc[:, i].to_numpy(), budget, depth) for i in range(value.shape[1])],
+            "index": encode(value.index, budget, depth + 1),
+        }}
+    if isinstance(value, pd.Series):
+        return {"$series": {"name": encode(value.name, budget, depth + 1),
+                            "data": _array(value.to_numpy(), budget, depth),
+                            "index": encode(value.index, budget, depth + 1)}}
+    if isinstance(value, pd.Index):
+        return {"$index": {"name": encode(value.name, budget, depth + 1),
+                           "data": _array(value.to_numpy(), budget, depth)}}
+    if isinstance(value, pd.Timestamp):
+        return {"$timestamp": value.isoformat()}
+    return {"$opaque": type(value).__name__[:80]}
+
+
+def _decode_float(value):
+    if isinstance(value, dict) and "$float" in value:
+        return float(value["$float"])
+    return value
+
+
+def _decode_array(spec) -> np.ndarray:
+    dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
+    if dtype not in _DTYPES:
+        raise ValueError(f"unsupported dtype {dtype!r}")
+    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError("malformed shape")
+    if dtype == "datetime64[ns]":
+        array = pd.to_datetime(pd.Series(data, dtype=object)).to_numpy()
+    elif dtype == "object":
+        array = np.empty(len(data), dtype=object)
+        array[:] = [decode(v) for v in data]
+    elif dtype == "str":
+        array = np.array(data, dtype=str)
+    else:
+        array = np.array([_decode_float(v) for v in data], dtype=dtype)
+    return array.reshape(shape)
+
+
+def decode(value):
+    """Rebuild a value written by :func:`encode`; unknown tags become :class:`Opaque`."""
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$float" in value:
+        return float(value["$float"])
+    if "$np" in value:
+        return np.dtype(value["$np"]).type(_decode_float(value["value"]))
+    if "$tuple" in value:
+        return tuple(decode(v) for v in value["$tuple"])
+    if "$dict" in value:
+        return {_hashable(decode(k)): decode(v) for k, v in value["$dict"]}
+    if "$ndarray" in value:
+        return _decode_array(value["$ndarray"])
+    if "$index" in value:
+        spec = value["$index"]
+        return pd.Index(_decode_array(spec["data"]), name=decode(spec["name"]))
+    if "$series" in value:
+        spec = value["$series"]
+        return pd.Series(_decode_array(spec["data"]), index=decode(spec["index"]), name=decode(spec["name"]))
+    if "$dataframe" in value:
+        spec = value["$dataframe"]
+        columns = [decode(c) for c in spec["columns"]]
+        data = [_decode_array(d) for d in spec["data"]]
+        frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"]))
+        frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
+        return frame
+    if "$timestamp" in value:
+        return pd.Timestamp(value["$timestamp"])
+    if "$opaque" in value:
+        return Opaque(str(value["$opaque"]))
+    return Opaque("dict with unknown tags")
+
+
+def _hashable(key):
+    try:
+        hash(key)
+    except TypeError:
+        return repr(key)
+    return key
+
+
+def dumps(value) -> str:
+    """``encode`` then JSON, refusing NaN literals (they are tagged instead)."""
+    return json.dumps(encode(value), allow_nan=False, separators=(",", ":"))
+
+
+def loads(text: str):
+    """Inverse of :func:`dumps`."""
+    return decode(json.loads(text))
