@@ -98,7 +98,8 @@ def encode(value, budget: _Budget | None = None, depth: int = 0):
         items = [encode(v, budget, depth + 1) for v in value]
         return items if isinstance(value, list) else {"$tuple": items}
     if isinstance(value, dict):
-        return {"$dict": [[encode(k, budget, depth + 1), encode(v, budget, depth + 1)] for k, v in value.items()]}
+        return {"$dict": [[encode(k, budget, depth + 1), encode(v, budget, depth + 1)]
+                          for k, v in value.items()]}
     if isinstance(value, np.ndarray):
         return {"$ndarray": _array(value, budget, depth)}
     if isinstance(value, pd.DataFrame):

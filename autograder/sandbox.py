@@ -104,7 +104,7 @@ def _bwrap_prefix() -> list[str]:
             command += ["--symlink", os.readlink(path), str(path)]
         else:
             command += ["--ro-bind", str(path), str(path)]
-    return command + ["--chdir", "/tmp"]
+    return [*command, "--chdir", "/tmp"]
 
 
 def _unshare_prefix() -> list[str]:
@@ -173,8 +173,8 @@ class Child:
 
     def request(self, message: dict, timeout: float) -> dict:
         """Send one request and wait for its single reply."""
-        _send(self.sock, message)
         try:
+            _send(self.sock, message)
             return self._receive(time.monotonic() + timeout)
         except (TimeoutError, SandboxError, OSError):
             self.kill()
@@ -184,11 +184,11 @@ class Child:
              oracles: dict[str, Callable] | None = None) -> Iterator[dict]:
         """Yield one reply per case; answer the child's callbacks to ``oracles``."""
         oracles = oracles or {}
-        _send(self.sock, {"op": "call", "function": function, "cases": cases, "timeout": timeout,
-                          "oracles": sorted(oracles)})
-        # Each case may use its own budget plus the protocol's overhead.
-        deadline = time.monotonic() + timeout + 5
         try:
+            _send(self.sock, {"op": "call", "function": function, "cases": cases, "timeout": timeout,
+                              "oracles": sorted(oracles)})
+            # Each case may use its own budget plus the protocol's overhead.
+            deadline = time.monotonic() + timeout + 5
             while True:
                 message = self._receive(deadline)
                 if "callback" in message:
@@ -217,8 +217,11 @@ class Child:
 class Sandbox:
     """A fork server inside the strongest available isolation."""
 
-    def __init__(self, level: str | None = None) -> None:
+    def __init__(self, level: str | None = None, hash_seed: int = 0) -> None:
         self.level = level or isolation_level()
+        # A fixed seed per sandbox keeps re-runs identical; two sandboxes with
+        # different seeds show whether a submission depends on hash().
+        self.hash_seed = hash_seed
         self.process: subprocess.Popen | None = None
         self.control: socket.socket | None = None
 
@@ -226,7 +229,7 @@ class Sandbox:
         ours, theirs = socket.socketpair()
         prefix = {"bubblewrap": _bwrap_prefix, "unshare": _unshare_prefix}.get(self.level, list)()
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "random", "TQDM_DISABLE": "1", "LANG": "C.UTF-8"}
+               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": str(self.hash_seed), "TQDM_DISABLE": "1", "LANG": "C.UTF-8"}
         mode = "namespace" if self.level != "rlimits" else "plain"
         self.process = subprocess.Popen(
             [*prefix, sys.executable, "-I", "-c", _bootstrap(), str(theirs.fileno()), mode],
@@ -257,13 +260,22 @@ class Sandbox:
             theirs.close()
         return Child(ours, int(reply["pid"]), self)
 
-    def kill(self, pid: int) -> None:
+    def _control(self, request: dict) -> None:
         try:
-            self.control.sendall(json.dumps({"op": "kill", "pid": pid}).encode("utf-8"))
+            self.control.sendall(json.dumps(request).encode("utf-8"))
             self.control.settimeout(10)
             self.control.recv(4096)
         except (OSError, AttributeError):
             self.close()
+
+    def kill(self, pid: int) -> None:
+        """Kill one child and its process group."""
+        self._control({"op": "kill", "pid": pid})
+
+    def reset(self) -> None:
+        """Kill every child and anything they left running (call between submissions)."""
+        if self.alive():
+            self._control({"op": "reset"})
 
     def close(self) -> None:
         if self.control is not None:

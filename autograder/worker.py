@@ -80,7 +80,8 @@ def _describe(error):
     message = str(error)
     if len(message) > 500:
         message = message[:500] + "..."
-    return {"type": type(error).__name__, "message": message}
+    types = [cls.__name__ for cls in type(error).__mro__ if cls not in (object, BaseException)]
+    return {"type": type(error).__name__, "types": types, "message": message}
 
 
 def _apply_limits(limits):
@@ -136,7 +137,8 @@ class Child:
                 _unlimit()
                 results.append({"id": cell["id"], "status": "ok"})
             except CallTimeout:
-                results.append({"id": cell["id"], "status": "timeout", "error": f"ran longer than {timeout} s"})
+                results.append({"id": cell["id"], "status": "timeout",
+                                "error": f"ran longer than {timeout} s"})
             except BaseException as error:
                 _unlimit()
                 results.append({"id": cell["id"], "status": "exception", "error": _describe(error)})
@@ -213,7 +215,8 @@ class Child:
             elif operation == "signatures":
                 self.signatures(request["names"])
             elif operation == "call":
-                self.call(request["function"], request["cases"], request["timeout"], request.get("oracles", []))
+                self.call(request["function"], request["cases"], request["timeout"],
+                          request.get("oracles", []))
             else:
                 return
 
@@ -255,20 +258,22 @@ def zygote_main(fd, in_namespace):
             return
         request = json.loads(data.decode("utf-8"))
         if request["op"] == "fork":
-            # One submission at a time: whatever the last one left running goes.
-            _kill_all(children, in_namespace)
             pid = os.fork()
             if pid == 0:
                 control.close()
                 child_main(fds[0], request)
             for extra in fds:
                 os.close(extra)
-            children = [pid]
+            children.append(pid)
             control.sendall(json.dumps({"pid": pid}).encode("utf-8"))
         elif request["op"] == "kill":
+            _kill_all([int(request["pid"])], in_namespace=False)
+            control.sendall(b'{"killed": true}')
+        elif request["op"] == "reset":
+            # Between submissions: whatever the last one left running goes.
             _kill_all(children, in_namespace)
             children = []
-            control.sendall(b'{"killed": true}')
+            control.sendall(b'{"reset": true}')
 
 
 def _kill_all(children, in_namespace):
