@@ -299,7 +299,7 @@ class _Children:
         """The student's answers to every case; a crash costs only the unanswered cases."""
         answers: list = [None] * len(planned.cases)
         violation = None
-        for attempt in range(2):  # one retry protects against an interrupted child
+        for _attempt in range(2):  # one retry protects against an interrupted child
             pending = [i for i, a in enumerate(answers) if a is None]
             if not pending:
                 break

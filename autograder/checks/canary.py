@@ -64,8 +64,8 @@ def sticky_monotone(answers, cases) -> str | None:
             return problem
         groups.setdefault(case.label, []).append((case, answer))
     for members in groups.values():
-        (first_case, first), *rest = members
-        repeat_case, repeat = members[-1]
+        (first_case, first), *_rest = members
+        _repeat_case, repeat = members[-1]
         if not np.array_equal(first, repeat):
             return (f"Not sticky: two calls with the same {len(first_case.args[0])} ids, fraction "
                     f"{first_case.args[1]:.3f} and salt {first_case.kwargs['salt']!r} put "
@@ -249,7 +249,7 @@ def rollout_random(rng) -> list[Case]:
         traffic = _traffic(rng, days, int(rng.integers(40, 400)), float(rng.uniform(0, 0.05)),
                            float(rng.choice([0.0, 0.02, 0.05, 0.2])), shuffle=bool(rng.random() < 0.3))
         fractions = sorted(set(float(round(f, 2)) for f in rng.uniform(0.05, 0.95, int(rng.integers(1, 4)))))
-        stages = tuple((f, int(rng.integers(1, 4))) for f in fractions) + ((1.0, 0),)
+        stages = (*tuple((f, int(rng.integers(1, 4))) for f in fractions), (1.0, 0))
         kwargs = {"stages": stages, "max_fpr_ratio": float(rng.choice([1.2, 1.5, 2.0, 4.0])),
                   "min_negatives": int(rng.choice([5, 20, 50, 150])), "salt": str(rng.choice(["v2.0", "x"]))}
         cases.append(Case((traffic,), kwargs, size=len(traffic)))
