@@ -53,7 +53,7 @@ def feedback_text(result) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def gradescope_results(result) -> dict:
+def gradescope_results(result, extra: dict | None = None) -> dict:
     """Gradescope's results.json: overall score plus one test per check."""
     tests = []
     for function in result.functions.values():
@@ -69,7 +69,7 @@ def gradescope_results(result) -> dict:
     output = "\n".join(result.messages)
     return {"score": result.score, "max_score": result.max_score, "output": output,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": {"status": result.status, "isolation": result.isolation}}
+            "extra_data": {"status": result.status, "isolation": result.isolation, **(extra or {})}}
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -86,11 +86,11 @@ def write_atomically(path: Path, text: str) -> None:
         raise
 
 
-def write_result(out: Path, student: str, result) -> None:
+def write_result(out: Path, student: str, result, extra: dict | None = None) -> None:
     """results.json and feedback.md of one student; results.json last, as the 'done' marker."""
     folder = out / student / result.assignment
     write_atomically(folder / "feedback.md", feedback_text(result))
-    write_atomically(folder / "results.json", json.dumps(gradescope_results(result), indent=2) + "\n")
+    write_atomically(folder / "results.json", json.dumps(gradescope_results(result, extra), indent=2) + "\n")
 
 
 def class_summary(results: Iterable[dict]) -> pd.DataFrame:

@@ -56,6 +56,9 @@ def _grade_ids(cells: list) -> set[str]:
 
 
 def _load_json(path: Path) -> dict:
+    if path.is_symlink() or not path.is_file():
+        # A link could point at anything the grader can read, the solutions included.
+        raise SubmissionProblem("not_a_notebook", "the submission is not a regular file (links are not accepted)")
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise SubmissionProblem("too_large", f"the notebook is {size / 1e6:.0f} MB; the limit is "
