@@ -16,3 +16,11 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 
 # A grading run must finish: a notebook cell that loops forever is stopped.
 c.ExecutePreprocessor.timeout = 120
+
+# The hidden test cells call the course's graders (autograder/, next to this
+# file): make them importable in the kernels nbgrader starts.
+import os  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+_course_root = str(Path(__file__).resolve().parent)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_course_root, os.environ.get("PYTHONPATH")) if p)

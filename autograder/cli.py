@@ -100,7 +100,7 @@ def _grade_job(job: tuple[str, str | None, str, str, str]) -> dict:
                 result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")
         else:
             result = grader.grade(Path(notebook))
-    except Exception:  # noqa: BLE001 -- one broken submission must not stop the run
+    except Exception:  # one broken submission must not stop the run
         result = SubmissionResult(grader.assignment, "error", grader.plan.max_score, isolation="not run")
         for spec in grader.plan.functions:
             result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")

@@ -36,12 +36,17 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+def is_visible_test(nbgrader: dict) -> bool:
+    """Read-only cells of visible tests (``check_<function>``) are tests, not code to load."""
+    return str(nbgrader.get("grade_id", "")).startswith("check_")
+
+
 def reference_source(assignment: str, root: Path = ROOT) -> str:
     """The code of the setup and solution cells, with nbgrader's markers removed."""
     pieces = []
     for cell in _cells(assignment, root):
         meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell["cell_type"] != "code" or meta.get("grade"):
+        if cell["cell_type"] != "code" or meta.get("grade") or is_visible_test(meta):
             continue
         if meta.get("solution") or meta.get("locked"):
             lines = [line for line in _source(cell).splitlines() if not _MARKER.match(line)]

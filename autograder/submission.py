@@ -7,8 +7,8 @@ a student can act on. A readable notebook yields the code cells to execute:
 
 * read-only setup cells are taken from the instructor source, so a student who
   edited them cannot change what the graded code imports;
-* test cells (nbgrader ``grade`` cells) are never run -- a student's copy of a
-  test proves nothing;
+* test cells (nbgrader ``grade`` cells and the read-only ``check_*`` cells of
+  visible tests) are never run -- a student's copy of a test proves nothing;
 * the course-data demo cells at the end (ids of ungraded cells of the source)
   are skipped: they are slow and not graded;
 * every other code cell -- the answers and any cell the student added -- runs
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import ASSIGNMENTS
-from autograder.reference import ROOT, _cells, _source
+from autograder.reference import ROOT, _cells, _source, is_visible_test
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -106,7 +106,7 @@ def read_submission(path: Path, assignment: str, root: Path = ROOT) -> Submissio
     setup = {cell.get("metadata", {}).get("nbgrader", {}).get("grade_id"): _source(cell)
              for cell in source_cells
              if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("locked")
-             and not cell["metadata"]["nbgrader"].get("grade")}
+             and not cell["metadata"]["nbgrader"].get("grade") and not is_visible_test(cell["metadata"]["nbgrader"])}
     skipped_ids = {cell.get("id") for cell in source_cells
                    if cell["cell_type"] == "code" and "nbgrader" not in cell.get("metadata", {})}
 
@@ -117,7 +117,7 @@ def read_submission(path: Path, assignment: str, root: Path = ROOT) -> Submissio
         meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
         nbgrader = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
         grade_id = nbgrader.get("grade_id")
-        if nbgrader.get("grade"):
+        if nbgrader.get("grade") or is_visible_test(nbgrader):
             continue
         if grade_id in setup:
             cells.append({"id": str(grade_id), "source": setup[grade_id]})

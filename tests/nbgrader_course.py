@@ -41,6 +41,8 @@ def scratch_course(folder: Path) -> Path:
     course.mkdir()
     shutil.copy(ROOT / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "solutions", course / "solutions")
+    # The hidden tests call the graders, which live next to nbgrader_config.py.
+    shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
     return course
 
 

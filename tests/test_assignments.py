@@ -99,10 +99,18 @@ def test_release_fails_only_where_the_student_writes_code(tmp_path, artifacts, m
 def test_completed_notebook_runs_in_a_fresh_kernel(tmp_path, artifacts, monkeypatch, assignment):
     monkeypatch.setenv("PHISHLAB_ARTIFACTS", str(artifacts))
     monkeypatch.setenv("TQDM_DISABLE", "1")
-    notebook = execute(ROOT / "solutions" / assignment / f"{assignment}.ipynb", tmp_path, allow_errors=True)
+    # The hidden cells grade the notebook file in the working folder with the course's graders.
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    notebook_path = tmp_path / f"{assignment}.ipynb"
+    shutil.copy(ROOT / "solutions" / assignment / f"{assignment}.ipynb", notebook_path)
+    notebook = execute(notebook_path, tmp_path, allow_errors=True)
     assert errors(notebook) == []
     printed = "".join(
         output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
         if output.get("name") == "stdout"
     )
     assert printed.count("Visible tests passed.") == len(GRADED_FUNCTIONS[assignment])
+    graded = [cell for cell in notebook.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
+    points = [float(output["data"]["text/plain"]) for cell in graded for output in cell.outputs
+              if output.get("output_type") == "execute_result"]
+    assert points == [cell.metadata.nbgrader.points for cell in graded]
