@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -15,6 +16,26 @@ CHAPTERS = {
     "book/intro.html": "Keeping a Phishing Detector Healthy",
     "book/01_baseline.html": "The baseline model",
     "book/02_deployment_monitoring.html": "Deployment and monitoring",
+    "book/03_concept_drift.html": "Concept drift",
+    "book/04_feedback_retraining.html": "Feedback and retraining",
+    "book/05_ab_canary.html": "A/B testing and canary rollout",
+    "book/06_full_loop.html": "The continuous-improvement loop",
+    "book/ta_guide/index.html": "Guide for instructors",
+    "book/ta_guide/schedule.html": "Suggested schedule",
+    "book/ta_guide/misconceptions.html": "Common misconceptions",
+    "book/ta_guide/discussion.html": "Discussion questions",
+    "book/ta_guide/assignments.html": "Releasing and grading the assignments",
+    "book/bibliography.html": "Bibliography",
+}
+CYCLE_CHAPTERS = [page for page in CHAPTERS if re.match(r"book/0\d_", page)]
+
+# Figures each chapter must show, by the name they are glued under (the glue
+# figure's target id in the HTML) -- one per figure the course plan asks for.
+NAMED_FIGURES = {
+    "book/03_concept_drift.html": ["fig-feature-shift", "fig-ks-pvalues", "fig-degradation"],
+    "book/04_feedback_retraining.html": ["fig-confusion-v1-v2"],
+    "book/05_ab_canary.html": ["fig-traffic-allocation"],
+    "book/06_full_loop.html": ["fig-timeline", "fig-year-trend", "fig-loop"],
 }
 
 
@@ -51,7 +72,9 @@ def test_every_chapter_shows_its_figures(two_builds):
     build, _ = two_builds
     html_root = build / "_build" / "html"
     minimum_figures = {"book/intro.html": 1, "book/01_baseline.html": 2,
-                       "book/02_deployment_monitoring.html": 1}
+                       "book/02_deployment_monitoring.html": 1, "book/03_concept_drift.html": 3,
+                       "book/04_feedback_retraining.html": 1, "book/05_ab_canary.html": 1,
+                       "book/06_full_loop.html": 3}
     for page, minimum in minimum_figures.items():
         images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html(build, page))
         assert len(images) >= minimum, f"{page} shows {len(images)} figure(s), expected {minimum}"
@@ -59,12 +82,76 @@ def test_every_chapter_shows_its_figures(two_builds):
             assert (html_root / Path(page).parent / source).resolve().is_file(), source
 
 
+def test_the_named_figures_of_chapters_3_to_6_are_in_the_html(two_builds):
+    build, _ = two_builds
+    for page, names in NAMED_FIGURES.items():
+        text = html(build, page)
+        for name in names:
+            match = re.search(rf'<figure[^>]*id="{name}"(.*?)</figure>', text, flags=re.S)
+            assert match, f"{page} lacks the figure {name!r}"
+            assert re.search(r'<img[^>]+src="[^"]+\.png"', match.group(1)), f"{name} has no image"
+
+
 def test_chapters_have_objectives_questions_and_summary(two_builds):
     build, _ = two_builds
-    for page in ("book/01_baseline.html", "book/02_deployment_monitoring.html"):
+    for page in CYCLE_CHAPTERS:
         text = html(build, page)
         for section in ("Learning objectives", "Check your understanding", "Summary"):
             assert section in text, f"{page} lacks a {section!r} section"
+
+
+def test_the_toc_has_the_cycle_the_instructors_part_and_the_reference_last(two_builds):
+    build, _ = two_builds
+    text = html(build, "book/intro.html")
+    captions = re.findall(r'<p aria-level="2" class="caption" role="heading">'
+                          r'<span class="caption-text">\s*([^<]+?)\s*</span>', text)
+    assert captions == ["The continuous-improvement cycle", "For instructors", "Reference"]
+    for page in CYCLE_CHAPTERS:
+        assert Path(page).name in text, f"the intro does not link to {page}"
+
+
+def glued(build: Path, chapter: str) -> dict[str, str]:
+    """The values a chapter glued, as their text representation."""
+    path = build / "_build" / "jupyter_execute" / "book" / f"{chapter}.glue.json"
+    return {name: output["data"]["text/plain"]
+            for name, output in json.loads(path.read_text(encoding="utf-8")).items()
+            if "text/plain" in output.get("data", {})}
+
+
+def test_v2_beats_v1_on_the_september_validation_set(two_builds):
+    build, _ = two_builds
+    values = {name: float(value) for name, value in glued(build, "04_feedback_retraining").items()
+              if name.startswith("sep_v")}
+    assert values["sep_v20_recall"] > values["sep_v10_recall"] + 0.05
+    assert values["sep_v20_f1"] > values["sep_v10_f1"] + 0.05
+    assert values["sep_v20_fpr"] <= 1.5 * values["sep_v10_fpr"]
+    text = html(build, "book/04_feedback_retraining.html")
+    assert re.search(r"v2\.0 catches\s+(<[^>]+>)*\s*\d+\.\d%", text)
+
+
+def test_mcnemar_finds_v2_significantly_better_in_september(two_builds):
+    build, _ = two_builds
+    values = glued(build, "05_ab_canary")
+    assert int(values["mc_c"]) > int(values["mc_b"])
+    assert float(values["p_exact"]) < 0.05
+    assert int(values["group_a_n"]) >= 1000 and int(values["group_b_n"]) >= 1000
+
+
+def test_the_bad_canary_is_rolled_back_and_the_good_one_completes(two_builds):
+    build, _ = two_builds
+    values = glued(build, "05_ab_canary")
+    assert values["outcome_good"] == "'completed'"
+    assert values["outcome_bad"] == "'rolled back'"
+    text = html(build, "book/05_ab_canary.html")
+    assert "roll back" in text and "continue" in text
+
+
+def test_chapter_3_drift_trigger_fires(two_builds):
+    build, _ = two_builds
+    values = glued(build, "03_concept_drift")
+    assert float(values["august_tpr"]) < 0.9 * float(values["july_tpr"])
+    assert values["trigger_fires"] == "'fires'"
+    assert 0 < float(values["score_bonferroni"]) <= float(values["score_bh"])
 
 
 def test_prose_numbers_come_from_executed_cells(two_builds):
@@ -78,6 +165,7 @@ def test_generated_artifacts_land_in_the_artifact_folder(two_builds):
     build, _ = two_builds
     artifacts = build / "artifacts"
     for name in ("models/model_v1.0.pkl", "models/scaler_v1.0.pkl", "models/registry.json",
+                 "models/model_v2.0.pkl", "models/scaler_v2.0.pkl",
                  "production_logs.csv", "performance_history.csv", "performance_log.csv"):
         assert (artifacts / name).is_file(), f"missing artifact {name}"
 
