@@ -8,8 +8,10 @@ One module per responsibility:
 * :mod:`phishlab.registry` -- the model registry (version tracker);
 * :mod:`phishlab.scoring` -- production scoring and the prediction log;
 * :mod:`phishlab.monitoring` -- daily and rolling metrics, alert thresholds;
+* :mod:`phishlab.feedback` -- analyst review, user reports and the labels they give;
+* :mod:`phishlab.retraining` -- combining labels, tuning, the FPR-budget threshold;
 * :mod:`phishlab.plotting` -- the course's figure style and shared figures;
-* :mod:`phishlab.course` -- the course's timeline, seeds and artifact folder.
+* :mod:`phishlab.course` -- the course's timeline, seeds, artifact folder and storyline.
 
 The package knows nothing about grading: the graded functions live only in the
 assignment notebooks.
