@@ -245,8 +245,8 @@ def rollback_scenarios(rng) -> list[Case]:
 def rollout_random(rng) -> list[Case]:
     cases = []
     for _ in range(40):
-        days = int(rng.integers(3, 16))
-        traffic = _traffic(rng, days, int(rng.integers(40, 400)), float(rng.uniform(0, 0.05)),
+        days = int(rng.integers(3, 11))
+        traffic = _traffic(rng, days, int(rng.integers(40, 200)), float(rng.uniform(0, 0.05)),
                            float(rng.choice([0.0, 0.02, 0.05, 0.2])), shuffle=bool(rng.random() < 0.3))
         fractions = sorted(set(float(round(f, 2)) for f in rng.uniform(0.05, 0.95, int(rng.integers(1, 4)))))
         stages = (*tuple((f, int(rng.integers(1, 4))) for f in fractions), (1.0, 0))
@@ -431,7 +431,7 @@ FUNCTIONS = [
             Check("rollback and the days after it", 0.75, rollback_scenarios,
                   "After a rollback every later day is 'rolled_back' at stage 0 and fraction 0.0, with the "
                   "control arm's FPR of that day.", compare=same_rollout, oracles=ROLLOUT_ORACLES),
-            Check("40 random rollouts", 1.25, rollout_random,
+            Check("40 random rollouts (about 230 simulated days)", 1.25, rollout_random,
                   "Compare your table with the rules day by day.", compare=same_rollout, oracles=ROLLOUT_ORACLES),
             Check("unsorted rows and dates given as text", 0.5, rollout_unsorted,
                   "Process the days in date order, whatever the order of the rows.", compare=same_rollout,

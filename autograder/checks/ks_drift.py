@@ -82,10 +82,10 @@ def report_layout(rng) -> list[Case]:
 
 def report_random(rng) -> list[Case]:
     cases = []
-    for i in range(90):
-        m = int(rng.integers(1, 9))
+    for i in range(120):
+        m = int(rng.integers(1, 6))
         columns = [f"x{j}" for j in range(m)]
-        n = int(rng.integers(15, 60))
+        n = int(rng.integers(10, 30))
         reference = _frame(rng, columns, n, np.zeros(m))
         current = _frame(rng, columns, n + int(rng.integers(0, 30)), rng.choice([0, 0, 0.15, 0.3, 0.6, 1.5], m))
         kwargs = {"alpha": float(rng.choice([0.01, 0.05, 0.1, 0.2])),
@@ -175,7 +175,7 @@ def retrain_boundaries(rng) -> list[Case]:
 
 def retrain_random(rng) -> list[Case]:
     cases = []
-    for _ in range(150):
+    for _ in range(100):
         flags = list(rng.random(int(rng.integers(1, 10))) < 0.35)
         alerts = {k: bool(v) for k, v in zip(_METRICS, rng.random(3) < 0.15)}
         threshold = float(rng.choice([0.0, 0.1, 0.2, 0.25, 0.3, 0.5, 0.75, 1.0]))
@@ -337,7 +337,7 @@ FUNCTIONS = [
                   "One row per feature in the order of `features` (default: numeric columns of `reference`), "
                   "index named 'feature', columns exactly statistic, p_value, drifted.",
                   oracles=("ks_statistic",)),
-            Check("90 random reports with corrections none / bonferroni / fdr", 1.5, report_random,
+            Check("120 random reports with corrections none / bonferroni / fdr", 1.5, report_random,
                   "Check the drifted flags for each correction rule.", oracles=("ks_statistic",)),
             Check("ValueError for a bad correction, alpha or feature", 0.75, report_bad_input,
                   "Raise ValueError for an unknown correction, alpha outside (0, 1), or a feature missing "
@@ -366,7 +366,7 @@ FUNCTIONS = [
         [
             Check("drift score exactly at the threshold, alerts alone", 0.5, retrain_boundaries,
                   "True iff drift_score(report) > score_threshold or any alert is True.", oracles=("drift_score",)),
-            Check("150 random reports and alerts", 0.5, retrain_random,
+            Check("100 random reports and alerts", 0.5, retrain_random,
                   "True iff drift_score(report) > score_threshold or any alert is True.", oracles=("drift_score",)),
         ],
         RETRAIN_MISTAKES,
