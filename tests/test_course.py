@@ -284,3 +284,18 @@ def test_train_v2_needs_the_baseline_fpr(baseline_model):
 def test_the_rollout_plan_covers_october():
     assert sum(days for _, days in course.ROLLOUT_STAGES) == 31
     assert [share for share, _ in course.ROLLOUT_STAGES] == [0.10, 0.50, 1.0]
+
+
+def test_the_calibration_data_is_the_undrifted_production_traffic_of_february_to_july():
+    calibration = course.calibration_data()
+    assert calibration["timestamp"].min() >= pd.Timestamp(course.PRODUCTION_START)
+    assert calibration["timestamp"].max() < pd.Timestamp(course.DRIFT_START)
+    assert (calibration["label"] == 0).sum() > 15_000
+
+
+def test_the_august_log_is_v1s_prediction_log_of_august(baseline_model):
+    log = course.august_log(baseline_model)
+    assert log["date"].dt.month.unique().tolist() == [8]
+    assert set(log["model_version"]) == {"1.0"}
+    phishing = log[log.actual == 1]
+    assert phishing["prediction"].mean() < 0.6  # the drift blinds v1.0
