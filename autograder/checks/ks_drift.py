@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from autograder.checks import Case, Check, FunctionSpec, Mistake, case_size
+from autograder.checks import Case, Check, FunctionSpec, Mistake, Raised, case_size
 
 # --- inputs ----------------------------------------------------------------------------------------
 
@@ -38,8 +38,19 @@ def statistic_examples(rng) -> list[Case]:
     cases = []
     for i, (a, b) in enumerate(pairs):
         kind = i % 3
+        # Both orders: a one-sided statistic is right for only one of them.
         cases.append(Case((_as(kind, a), _as(kind, b)), size=case_size(a, b)))
+        cases.append(Case((_as(kind, b), _as(kind, a)), size=case_size(a, b)))
     return cases
+
+
+def numpy_only(answers, cases) -> str | None:
+    """Passes when every call returned a value (the tripwires on SciPy's KS functions stayed silent)."""
+    failed = [(case, answer) for case, answer in zip(cases, answers) if isinstance(answer, Raised)]
+    if failed:
+        case, answer = failed[0]
+        return f"ks_statistic{case.args!r} raised {answer.types[0]}: {answer.message}"
+    return None
 
 
 def statistic_random(rng) -> list[Case]:
@@ -326,7 +337,7 @@ FUNCTIONS = [
                   "Raise ValueError when either sample is empty or contains NaN."),
             Check("NumPy only (no SciPy KS function)", 0.5, statistic_examples,
                   "Compute the statistic with NumPy only: the assignment forbids scipy.stats.ks_2samp and kstest "
-                  "in ks_statistic.", numpy_only=True),
+                  "in ks_statistic.", numpy_only=True, property_check=numpy_only),
         ],
         KS_STATISTIC_MISTAKES,
     ),

@@ -1,0 +1,204 @@
+"""The TA's grading command, the Gradescope bundle, and agreement with nbgrader."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from nbgrader_course import ROOT, nbgrader, scratch_course
+
+pytestmark = pytest.mark.slow
+
+GRADESCOPE_TEST_KEYS = {"name", "score", "max_score", "status", "output", "visibility"}
+
+# Honest but wrong answers, one per assignment: (function cell, code).
+PARTLY_WRONG = {
+    "ks_drift": ("ks_statistic", '''
+def ks_statistic(reference, current):
+    reference, current = np.sort(np.asarray(reference, float)), np.sort(np.asarray(current, float))
+    if reference.size == 0 or current.size == 0 or np.isnan(reference).any() or np.isnan(current).any():
+        raise ValueError("empty sample or NaN")
+    points = np.concatenate([reference, current])
+    gap = np.searchsorted(reference, points, "right") / reference.size \\
+        - np.searchsorted(current, points, "right") / current.size
+    return float(gap.max())
+'''),
+    "mcnemar": ("mcnemar_test", '''
+def mcnemar_test(table, exact=None, correction=True):
+    table = np.asarray(table)
+    if table.shape != (2, 2) or (table < 0).any() or (table != np.round(table)).any():
+        raise ValueError("bad table")
+    b, c = int(table[0, 1]), int(table[1, 0])
+    n = b + c
+    if n == 0:
+        return 0.0, 1.0
+    if (n < 25 if exact is None else exact):
+        return float(min(b, c)), float(stats.binom.cdf(min(b, c), n, 0.5))
+    statistic = (abs(b - c) - (1 if correction else 0)) ** 2 / n
+    return float(statistic), float(stats.chi2.sf(statistic, 1))
+'''),
+    "canary": ("canary_decision", '''
+def canary_decision(control, canary, max_fpr_ratio=1.5, min_negatives=50):
+    negatives = [arm["fp"] + arm["tn"] for arm in (control, canary)]
+    if min(negatives) < min_negatives:
+        return "hold"
+    if canary["fp"] / negatives[1] >= max_fpr_ratio * control["fp"] / negatives[0]:
+        return "rollback"
+    return "healthy"
+'''),
+}
+
+
+def submission(kind: str, assignment: str, target: Path) -> Path:
+    """Write a reference, untouched or partly wrong notebook for ``assignment`` to ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "untouched":
+        shutil.copy(ROOT / "exercises" / assignment / f"{assignment}.ipynb", target)
+        return target
+    notebook = json.loads((ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    if kind == "partly_wrong":
+        function, code = PARTLY_WRONG[assignment]
+        cell = next(c for c in notebook["cells"] if c.get("id") == function)
+        cell["source"] = code.strip("\n")
+    target.write_text(json.dumps(notebook), encoding="utf-8")
+    return target
+
+
+def run_command(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TQDM_DISABLE": "1"}
+    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """A class of five, graded once with two parallel graders."""
+    folder = tmp_path_factory.mktemp("class")
+    submissions, out = folder / "submitted", folder / "out"
+    submission("reference", "ks_drift", submissions / "alice" / "ks_drift" / "ks_drift.ipynb")
+    submission("untouched", "ks_drift", submissions / "bob" / "ks_drift" / "ks_drift.ipynb")
+    submission("partly_wrong", "ks_drift", submissions / "erin" / "ks_drift" / "my_drift.ipynb")
+    (submissions / "carol" / "ks_drift").mkdir(parents=True)
+    (submissions / "carol" / "ks_drift" / "ks_drift.ipynb").write_text("{not json", encoding="utf-8")
+    (submissions / "dave").mkdir()
+    completed = run_command("grade", str(submissions), "--assignment", "ks_drift", "--out", str(out), "--jobs", "2")
+    return submissions, out, completed
+
+
+def read_grades(out: Path) -> dict[str, dict]:
+    with (out / "grades.csv").open(newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+def test_grade_command_writes_grades_for_every_student(graded):
+    _, out, completed = graded
+    assert completed.returncode == 0, completed.stderr
+    assert "isolation:" in completed.stdout
+    grades = read_grades(out)
+    assert list(next(iter(grades.values()))) == ["student_id", "assignment", "score", "max_score", "status",
+                                                 "isolation"]
+    assert {s: (float(g["score"]), g["status"]) for s, g in grades.items()} == {
+        "alice": (10.0, "graded"), "bob": (0.0, "graded"), "carol": (0.0, "invalid_json"),
+        "dave": (0.0, "missing"), "erin": (8.0, "graded"),
+    }
+
+
+def test_each_student_gets_gradescope_results_and_readable_feedback(graded):
+    _, out, _ = graded
+    for student in ("alice", "bob", "carol", "dave", "erin"):
+        results = json.loads((out / student / "ks_drift" / "results.json").read_text(encoding="utf-8"))
+        assert {"score", "max_score", "tests"} <= set(results)
+        assert results["max_score"] == 10.0
+        assert all(GRADESCOPE_TEST_KEYS <= set(test) for test in results["tests"])
+        assert sum(test["score"] for test in results["tests"]) == pytest.approx(results["score"])
+        assert (out / student / "ks_drift" / "feedback.md").read_text(encoding="utf-8").startswith("# Feedback")
+    erin = (out / "erin" / "ks_drift" / "feedback.md").read_text(encoding="utf-8")
+    assert "one-sided" in erin and "should be named ks_drift.ipynb" in erin
+    assert "not valid JSON" in (out / "carol" / "ks_drift" / "feedback.md").read_text(encoding="utf-8")
+
+
+def test_class_summary_lists_the_checks_most_students_fail(graded):
+    _, out, _ = graded
+    with (out / "summary_ks_drift.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    rates = [float(row["pass_rate"]) for row in rows]
+    assert rates == sorted(rates) and rates[0] < 1.0
+    assert (out / "summary_ks_drift.png").stat().st_size > 1000
+
+
+def test_rerun_is_identical_and_resumes_only_what_is_missing(graded):
+    submissions, out, _ = graded
+    before = {p: p.read_bytes() for p in out.rglob("results.json")}
+    (out / "erin" / "ks_drift" / "results.json").unlink()  # as if the run had crashed there
+    completed = run_command("grade", str(submissions), "--assignment", "ks_drift", "--out", str(out))
+    assert completed.returncode == 0, completed.stderr
+    assert "4 already graded, 1 to grade" in completed.stdout
+    assert {p: p.read_bytes() for p in out.rglob("results.json")} == before
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--assignment", "ks_drfit"], "unknown assignment 'ks_drfit'; choose one of ks_drift, mcnemar, canary"),
+    (["--assignment", "ks_drift", "--jobs", "0"], "--jobs must be at least 1"),
+])
+def test_ta_mistakes_exit_2_with_a_one_line_explanation(graded, tmp_path, args, message):
+    submissions, _, _ = graded
+    completed = run_command("grade", str(submissions), *args, "--out", str(tmp_path / "out"))
+    assert completed.returncode == 2
+    assert completed.stderr.strip().splitlines() == [f"error: {message}"]
+
+
+def test_missing_submissions_folder_is_a_ta_mistake(tmp_path):
+    completed = run_command("grade", str(tmp_path / "nowhere"), "--assignment", "mcnemar", "--out", str(tmp_path))
+    assert completed.returncode == 2
+    assert "does not exist" in completed.stderr
+
+
+def test_gradescope_bundle_grades_a_submission_laid_out_as_gradescope_does(tmp_path):
+    completed = run_command("gradescope", "mcnemar", "--out", str(tmp_path))
+    assert completed.returncode == 0, completed.stderr
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(tmp_path / "gradescope_mcnemar.zip") as bundle:
+        names = set(bundle.namelist())
+        bundle.extractall(root / "source")
+    assert {"setup.sh", "run_autograder", "requirements.txt", "solutions/mcnemar/mcnemar.ipynb",
+            "autograder/grading.py"} <= names
+    submission("partly_wrong", "mcnemar", root / "submission" / "mcnemar.ipynb")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    direct = run_command("grade-one", str(root / "submission" / "mcnemar.ipynb"), "--assignment", "mcnemar",
+                         "--results", str(tmp_path / "direct.json"))
+    assert direct.returncode == 0
+    assert results["score"] == json.loads((tmp_path / "direct.json").read_text())["score"]
+    assert 0 < results["score"] < 10
+
+
+def test_nbgrader_autograde_and_the_command_agree_on_honest_submissions(tmp_path):
+    course = scratch_course(tmp_path)
+    out = tmp_path / "out"
+    kinds = ("reference", "untouched", "partly_wrong")
+    for assignment in ("ks_drift", "mcnemar", "canary"):
+        nbgrader(course, "generate_assignment", assignment, "--force")
+        for kind in kinds:
+            submission(kind, assignment, course / "submitted" / kind / assignment / f"{assignment}.ipynb")
+        nbgrader(course, "autograde", assignment, "--force", artifacts=tmp_path / "artifacts")
+        completed = run_command("grade", str(course / "submitted"), "--assignment", assignment,
+                                "--out", str(out / assignment))
+        assert completed.returncode == 0, completed.stderr
+    nbgrader(course, "export", "--to", str(course / "grades.csv"))
+    with (course / "grades.csv").open(newline="") as handle:
+        by_nbgrader = {(row["assignment"], row["student_id"]): float(row["score"]) for row in csv.DictReader(handle)}
+    for assignment in ("ks_drift", "mcnemar", "canary"):
+        ours = read_grades(out / assignment)
+        for kind in kinds:
+            assert by_nbgrader[(assignment, kind)] == pytest.approx(float(ours[kind]["score"])), (assignment, kind)
+        assert 0 < float(ours["partly_wrong"]["score"]) < 10
