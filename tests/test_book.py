@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from book_build import executed_outputs, start_build
+from leaks import find_leaks
 
 pytestmark = pytest.mark.slow
 
@@ -181,3 +182,12 @@ def test_two_builds_from_scratch_give_identical_outputs(two_builds):
     logs = [pd.read_csv(build / "artifacts" / "production_logs.csv") for build in (first, second)]
     # Inference time is a wall-clock measurement; every other column must match.
     pd.testing.assert_frame_equal(*(log.drop(columns="inference_ms") for log in logs))
+
+
+def test_rendered_book_contains_no_reference_solution_line(two_builds):
+    build, _ = two_builds
+    pages = sorted((build / "_build" / "html").rglob("*.html"))
+    sources = sorted((build / "_build" / "html" / "_sources").rglob("*"))
+    downloads = sorted((build / "_build" / "jupyter_execute").rglob("*.ipynb"))
+    assert len(pages) >= 10
+    assert find_leaks([p for p in [*pages, *sources, *downloads] if p.is_file()]) == []

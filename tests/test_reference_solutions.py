@@ -11,13 +11,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from leaks import find_leaks, leak_candidates
 from mlxtend.evaluate import mcnemar_table as mlxtend_mcnemar_table
 from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 from statsmodels.stats.multitest import multipletests
 
 from autograder import ASSIGNMENTS
-from autograder.reference import load_reference, solution_lines
+from autograder.reference import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 RANDOM_CASES = 300
@@ -115,17 +116,6 @@ def test_canary_bucketing_is_identical_in_another_process(canary):
 
 # --- solutions never leak -------------------------------------------------------------------------
 
-# Short lines such as ``return table`` occur in any code; a line this long is specific.
-MIN_LEAK_LENGTH = 30
-
-
-def leak_candidates() -> dict[str, set[str]]:
-    return {
-        assignment: {line for line in solution_lines(assignment) if len(line) >= MIN_LEAK_LENGTH
-                     and not line.startswith("#")}
-        for assignment in ASSIGNMENTS
-    }
-
 
 def student_facing_files():
     """Everything a student receives as source: the releases, the book, the package it imports."""
@@ -133,17 +123,6 @@ def student_facing_files():
         for path in sorted(ROOT.glob(pattern)):
             if path.is_file() and path.suffix in {".ipynb", ".md", ".py", ".txt", ".bib", ".yml"}:
                 yield path
-
-
-def find_leaks(paths) -> list[tuple[str, str, str]]:
-    """(file, assignment, line) for every reference-solution line found in ``paths``."""
-    candidates = leak_candidates()
-    leaks = []
-    for path in paths:
-        text = Path(path).read_text(encoding="utf-8", errors="ignore")
-        for assignment, lines in candidates.items():
-            leaks += [(str(path), assignment, line) for line in sorted(lines) if line in text]
-    return leaks
 
 
 def test_no_reference_solution_line_appears_in_student_facing_files():
@@ -156,6 +135,15 @@ def test_leak_check_finds_a_solution_line_pasted_into_a_page(tmp_path):
     page = tmp_path / "page.md"
     page.write_text(f"Some prose.\n\n```python\n    {line}\n```\n", encoding="utf-8")
     assert find_leaks([page]) == [(str(page), "mcnemar", line)]
+
+
+def test_leak_check_sees_through_syntax_highlighting(tmp_path):
+    line = sorted(leak_candidates()["canary"])[0]
+    words = re.split(r"(\W)", line)
+    highlighted = "".join(f'<span class="n">{w.replace("<", "&lt;").replace(">", "&gt;")}</span>' for w in words)
+    page = tmp_path / "page.html"
+    page.write_text(f"<pre>{highlighted}</pre>", encoding="utf-8")
+    assert find_leaks([page]) == [(str(page), "canary", line)]
 
 
 def test_package_defines_none_of_the_graded_functions():
