@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -73,8 +74,24 @@ def build_book() -> None:
     print(f"\nThe book is in {ROOT / '_build' / 'html' / 'index.html'}")
 
 
+def system_tools() -> None:
+    """Install bubblewrap, the graders' strongest sandbox, where that is possible without asking.
+
+    Only as root on a Debian-like system (a CI machine, a container); elsewhere the
+    graders fall back to weaker isolation and the tests that need it are skipped.
+    """
+    if shutil.which("bwrap") or os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return
+    print("installing bubblewrap for the graders' sandbox", flush=True)
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "bubblewrap"]):
+        if subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL).returncode:
+            print("could not install bubblewrap; grading tests run with weaker isolation", flush=True)
+            return
+
+
 def test(pytest_args: list[str]) -> None:
     """Lint, then run the whole test suite (it includes a strict book build)."""
+    system_tools()
     python = venv_python()
     run(python, "-m", "ruff", "check", ".")
     run(python, "-m", "pytest", *pytest_args, env=book_env())

@@ -136,7 +136,7 @@ def grade_command(submissions: Path, assignment: str, out: Path, jobs: int | Non
         raise UsageError(f"submissions folder {submissions} does not exist")
     from tqdm import tqdm
 
-    from autograder.sandbox import ISOLATION_NOTES, isolation_level
+    from autograder.sandbox import isolation_level, isolation_note
 
     out.mkdir(parents=True, exist_ok=True)
     stamp = fingerprint(assignment)
@@ -149,7 +149,7 @@ def grade_command(submissions: Path, assignment: str, out: Path, jobs: int | Non
         else:
             todo.append((student, str(notebook) if notebook else None, note, str(out), stamp))
     level = isolation_level()
-    print(f"isolation: {ISOLATION_NOTES[level]}")
+    print(f"isolation: {isolation_note(level)}")
     print(f"{len(students)} submissions, {len(rows)} already graded, {len(todo)} to grade")
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(todo), 1)))
     if todo:

@@ -23,7 +23,7 @@ import numpy as np
 from autograder import ASSIGNMENTS, plain
 from autograder.checks import Case, Check, FunctionSpec, Raised, Raises, same, show, show_case
 from autograder.reference import load_reference
-from autograder.sandbox import ISOLATION_NOTES, Sandbox, SandboxError
+from autograder.sandbox import Sandbox, SandboxError, isolation_note
 from autograder.submission import SubmissionProblem, read_submission
 
 SEED = 20241127
@@ -167,7 +167,7 @@ class Grader:
 
     def grade(self, path: Path) -> SubmissionResult:
         result = SubmissionResult(self.assignment, "graded", self.plan.max_score,
-                                  isolation=ISOLATION_NOTES[self.sandbox.level])
+                                  isolation=isolation_note(self.sandbox.level))
         for spec in self.plan.functions:
             result.functions[spec.name] = FunctionResult(spec.name, spec.points)
         try:

