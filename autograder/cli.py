@@ -78,13 +78,15 @@ def discover(submissions: Path, assignment: str) -> list[tuple[str, Path | None,
 # -- worker processes --------------------------------------------------------------------------------
 
 _GRADER = None
+_PLAN = None
 
 
 def _init_worker(assignment: str) -> None:
     global _GRADER
     from autograder.grading import Grader
 
-    _GRADER = Grader(assignment)
+    # The plan (inputs and reference answers) was built once, before the fork.
+    _GRADER = Grader(assignment, plan=_PLAN)
 
 
 def _grade_job(job: tuple[str, str | None, str, str, str]) -> dict:
@@ -153,6 +155,10 @@ def grade_command(submissions: Path, assignment: str, out: Path, jobs: int | Non
     print(f"{len(students)} submissions, {len(rows)} already graded, {len(todo)} to grade")
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(todo), 1)))
     if todo:
+        global _PLAN
+        from autograder.grading import Plan
+
+        _PLAN = Plan(assignment)
         context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
         with context.Pool(jobs, initializer=_init_worker, initargs=(assignment,)) as pool:
             for row in tqdm(pool.imap_unordered(_grade_job, todo), total=len(todo), unit="submission",

@@ -14,6 +14,7 @@ The trusted side of the protocol described in :mod:`autograder.sandbox`:
 from __future__ import annotations
 
 import importlib
+import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ class FunctionResult:
     max_score: float
     checks: list[CheckResult] = field(default_factory=list)
     problem: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def score(self) -> float:
@@ -111,10 +113,41 @@ class Plan:
                            for case in cases]
                 planned.append(PlannedCheck(check, cases, encoded, expected))
             self.checks[spec.name] = planned
+            self._mine(spec, number, seed)
 
     @property
     def max_score(self) -> float:
         return sum(spec.points for spec in self.functions)
+
+    def _mine(self, spec: FunctionSpec, number: int, seed: int, batches: int = 6, keep: int = 3) -> None:
+        """Make sure every known mistake fails at least one case of the random check.
+
+        Some mistakes show only on rare inputs (Benjamini-Hochberg stopping at the
+        first failing rank needs a particular pattern of p-values). Further seeded
+        batches of the random check are searched for inputs that expose each
+        mistake still unexposed, and a few are added to that check.
+        """
+        value_checks = [p for p in self.checks[spec.name]
+                        if p.check.property_check is None and p.check.expect is None]
+        if not value_checks or not self.mistakes[spec.name]:
+            return
+        target = max(value_checks, key=lambda p: len(p.cases))
+        for index, mistake in enumerate(self.mistakes[spec.name]):
+            if any(_exposes(mistake, c, e) for p in value_checks for c, e in zip(p.cases, p.expected)):
+                continue
+            rng = np.random.default_rng([seed, number, 1000 + index])
+            found = []
+            for _ in range(batches):
+                for case in target.check.cases(rng):
+                    expected = self._expect(spec, target.check, case)
+                    if _exposes(mistake, case, expected):
+                        found.append((case, expected))
+                if len(found) >= keep:
+                    break
+            for case, expected in found[:keep]:
+                target.cases.append(case)
+                target.expected.append(expected)
+                target.encoded.append({"args": plain.encode(list(case.args)), "kwargs": plain.encode(case.kwargs)})
 
     def _expect(self, spec: FunctionSpec, check: Check, case: Case):
         if check.property_check is not None:
@@ -128,6 +161,16 @@ class Plan:
 
     def oracles(self, check: Check) -> dict:
         return {name: self.reference[name] for name in check.oracles}
+
+
+def _exposes(mistake, case: Case, expected) -> bool:
+    """Whether ``mistake`` gives a wrong answer on ``case``."""
+    if isinstance(expected, Raises):
+        return False
+    try:
+        return same(expected, mistake.implementation(*case.args, **case.kwargs)) is not None
+    except Exception:  # a mistake that crashes here is exposed too
+        return True
 
 
 def _answer(message: dict):
@@ -186,7 +229,10 @@ class Grader:
             signatures = children.signatures([spec.name for spec in self.plan.functions])
             for spec in self.plan.functions:
                 function = result.functions[spec.name]
-                function.problem = _signature_problem(spec, signatures.get(spec.name))
+                function.problem, note = _signature_problem(spec, signatures.get(spec.name),
+                                                            self.plan.reference[spec.name])
+                if note:
+                    function.notes.append(note)
                 if function.problem:
                     continue
                 for planned in self.plan.checks[spec.name]:
@@ -218,9 +264,11 @@ class Grader:
                 failures.append((case, expected, actual, problem))
         if not failures:
             return CheckResult(check.name, True, check.points, check.points)
-        case, expected, actual, problem = min(failures, key=lambda f: f[0].size)
-        hint = _diagnose(self.plan.mistakes[spec.name], case, actual) or check.hint
-        text = (f"Failed on {len(failures)} of {len(planned.cases)} inputs. Smallest failing input:\n"
+        failures.sort(key=lambda f: f[0].size)
+        case, expected, actual, problem = failures[0]
+        hint = _diagnose(self.plan.mistakes[spec.name], failures[:5]) or check.hint
+        text = (f"Your answer does not match the reference on {len(failures)} of {len(planned.cases)} inputs. "
+                "Smallest failing input:\n"
                 f"    {spec.name}({show_case(case, spec.parameters)})\n"
                 f"Expected: {show(expected)}\nGot:      {show(actual)}\nProblem:  {problem}\nHint:     {hint}")
         return CheckResult(check.name, False, 0.0, check.points, text)
@@ -232,33 +280,49 @@ class Grader:
         return CheckResult(check.name, False, 0.0, check.points, f"{problem}\nHint:     {check.hint}")
 
 
-def _diagnose(mistakes: list, case: Case, actual) -> str | None:
-    """The hint of the first known mistake that reproduces the student's answer."""
-    if isinstance(actual, Raised):
+def _diagnose(mistakes: list, failures: list) -> str | None:
+    """The hint of the first known mistake that reproduces the student's answers on the failing inputs.
+
+    A mistake must explain every one of the (up to five smallest) failures, so a
+    coincidence on one input does not name the wrong misconception.
+    """
+    if any(isinstance(expected, Raises) or isinstance(actual, Raised) for _, expected, actual, _ in failures):
         return None
     for mistake in mistakes:
         try:
-            predicted = mistake.implementation(*case.args, **case.kwargs)
-        except Exception:
+            explained = all(same(mistake.implementation(*case.args, **case.kwargs), actual) is None
+                            for case, _, actual, _ in failures)
+        except Exception:  # a mistake that fails on these inputs explains nothing
             continue
-        if same(predicted, actual) is None:
+        if explained:
             return mistake.hint
     return None
 
 
-def _signature_problem(spec: FunctionSpec, parameters) -> str | None:
+def _signature_problem(spec: FunctionSpec, parameters, reference) -> tuple[str | None, str | None]:
+    """(reason the function cannot be graded, or a note about its signature)."""
+    wanted = f"def {spec.name}({', '.join(spec.parameters)}...)"
     if parameters is None:
-        return (f"{spec.name} is not defined: keep the function name exactly as given "
-                f"(def {spec.name}({', '.join(spec.parameters)}...))")
-    names = [name for name, kind, _ in parameters if kind in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
-    flexible = any(kind == "VAR_KEYWORD" for _, kind, _ in parameters)
-    if names[: len(spec.parameters)] != list(spec.parameters) and not flexible:
-        return (f"{spec.name} has the signature ({', '.join(names)}) but the assignment asks for "
-                f"({', '.join(spec.parameters)}); keep the parameter names as given")
-    extra = parameters[len(spec.parameters):]
-    if any(not has_default and kind == "POSITIONAL_OR_KEYWORD" for _, kind, has_default in extra):
-        return f"{spec.name} has required parameters beyond ({', '.join(spec.parameters)}) in its signature"
-    return None
+        return f"{spec.name} is not defined: keep the function name exactly as given ({wanted})", None
+    reference_parameters = list(inspect.signature(reference).parameters.values())
+    required = sum(p.default is inspect.Parameter.empty for p in reference_parameters)
+    optional = [p.name for p in reference_parameters if p.default is not inspect.Parameter.empty]
+    positional = [name for name, kind, _ in parameters if kind in ("POSITIONAL_ONLY", "POSITIONAL_OR_KEYWORD")]
+    star_args = any(kind == "VAR_POSITIONAL" for _, kind, _ in parameters)
+    star_kwargs = any(kind == "VAR_KEYWORD" for _, kind, _ in parameters)
+    if len(positional) < required and not star_args:
+        return (f"{spec.name} takes {len(positional)} positional parameters but is called with {required}; "
+                f"keep the signature as given ({wanted})"), None
+    extra_required = [name for name, kind, has_default in parameters[required:]
+                      if kind in ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY") and not has_default]
+    if extra_required:
+        return f"{spec.name} has extra required parameters {extra_required} in its signature ({wanted})", None
+    names = {name for name, _, _ in parameters}
+    missing = [name for name in optional if name not in names]
+    if missing and not star_kwargs:
+        return None, (f"the signature of {spec.name} lacks the parameter(s) {missing}: calls that pass them by "
+                      f"name fail. Keep the signature as given ({wanted})")
+    return None, None
 
 
 class _Children:

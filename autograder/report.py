@@ -42,6 +42,7 @@ def feedback_text(result) -> str:
         if function.problem:
             lines += [f"{function.name} {function.problem}" if not function.problem.startswith(function.name)
                       else function.problem, ""]
+        lines += [f"Note: {note}" for note in function.notes] + ([""] if function.notes else [])
         for check in function.checks:
             mark = "passed" if check.passed else "FAILED"
             lines.append(f"- {mark} ({check.score:g}/{check.max_score:g}): {check.name}")

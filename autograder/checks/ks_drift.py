@@ -198,13 +198,14 @@ def retrain_random(rng) -> list[Case]:
 # --- known mistakes --------------------------------------------------------------------------------
 
 
-def _ecdf_gap(reference, current, side="right", points="both", unique=False, signed=0):
+def _ecdf_gap(reference, current, side="right", points="both", unique=False, signed=0, current_side=None):
     a = np.sort(np.asarray(reference, dtype=float))
     b = np.sort(np.asarray(current, dtype=float))
     if unique:
         a, b = np.unique(a), np.unique(b)
     grid = {"both": np.concatenate([a, b]), "reference": a}[points]
-    gap = np.searchsorted(a, grid, side=side) / a.size - np.searchsorted(b, grid, side=side) / b.size
+    gap = (np.searchsorted(a, grid, side=side) / a.size
+           - np.searchsorted(b, grid, side=current_side or side) / b.size)
     if signed:
         return float(np.max(signed * gap))
     return float(np.max(np.abs(gap)))
@@ -215,9 +216,12 @@ KS_STATISTIC_MISTAKES = [
             "This is the one-sided statistic max(F_ref - F_cur). Take the absolute difference |F_ref - F_cur|."),
     Mistake("one_sided_reversed", lambda r, c: _ecdf_gap(r, c, signed=-1),
             "This is the one-sided statistic max(F_cur - F_ref). Take the absolute difference |F_ref - F_cur|."),
-    Mistake("left_continuous", lambda r, c: _ecdf_gap(r, c, side="left"),
-            "Your ECDF counts values strictly below x. The ECDF is right-continuous: F(x) counts values <= x "
-            "(np.searchsorted(..., side='right'))."),
+    Mistake("mixed_sides", lambda r, c: _ecdf_gap(r, c, side="left", current_side="right"),
+            "One ECDF counts values strictly below x, the other values <= x. Both ECDFs are right-continuous: "
+            "F(x) counts values <= x."),
+    Mistake("mixed_sides_reversed", lambda r, c: _ecdf_gap(r, c, side="right", current_side="left"),
+            "One ECDF counts values strictly below x, the other values <= x. Both ECDFs are right-continuous: "
+            "F(x) counts values <= x."),
     Mistake("reference_points_only", lambda r, c: _ecdf_gap(r, c, points="reference"),
             "Evaluate both ECDFs at every value of both samples, not only at the reference values."),
     Mistake("unique_values", lambda r, c: _ecdf_gap(r, c, unique=True),
@@ -274,8 +278,7 @@ KS_REPORT_MISTAKES = [
             "Bonferroni makes the test stricter: divide alpha by the number of features, do not multiply."),
     Mistake("bh_first_failure", _report_variant(bh="first"),
             "Benjamini-Hochberg uses the largest k with p(k) < k*alpha/m; do not stop at the first k that fails."),
-    Mistake("not_strict", _report_variant(strict=False),
-            "The comparisons are strict: a p-value exactly at the limit has not drifted."),
+    # Not listed: a non-strict p-value comparison, which random KS p-values cannot expose.
     Mistake("sorted_by_p", _report_variant(order="p_value"),
             "Keep the rows in the order of `features` (or of the columns); do not sort them by p-value."),
     Mistake("all_columns", _report_variant(default="all"),
@@ -332,7 +335,8 @@ FUNCTIONS = [
             Check("worked examples and edge cases (ties, single values, no overlap)", 1.0, statistic_examples,
                   "Check the worked example by hand, then ties and samples of size 1."),
             Check("300 random sample pairs (counts with ties, flags, scores)", 1.0, statistic_random,
-                  "Compare your answer with scipy.stats.ks_2samp(reference, current).statistic on the input shown."),
+                  "Compare with scipy.stats.ks_2samp(reference, current).statistic on the input shown. Both ECDFs "
+                  "are right-continuous (F(x) counts values <= x) and are evaluated at every value of both samples."),
             Check("ValueError for an empty sample or NaN", 0.5, statistic_bad_input,
                   "Raise ValueError when either sample is empty or contains NaN."),
             Check("NumPy only (no SciPy KS function)", 0.5, statistic_examples,
