@@ -13,6 +13,9 @@ constants that describe what the grader should make of it::
                         for code that is not valid Python, such as a syntax error)
     REPLACES            graded functions whose answer cells the fixture takes over
                         without defining them (optional; e.g. a renamed function)
+    NOT_MENTIONS        phrases the feedback must not contain (optional)
+    ISOLATION           the sandbox isolation level the expectations assume (optional;
+                        e.g. "bubblewrap" when the repository must be invisible)
 
 The constants are read with :mod:`ast`, never by importing the file: hostile
 fixtures must only ever run inside the grader's sandbox.
@@ -46,7 +49,7 @@ from autograder import ASSIGNMENTS
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONSTANTS = ("FEEDBACK_MENTIONS", "LOSES_POINTS_IN", "STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE",
-             "EXTRA_CELLS", "REPLACES")
+             "EXTRA_CELLS", "REPLACES", "NOT_MENTIONS", "ISOLATION")
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
 
