@@ -163,6 +163,20 @@ class Plan:
         return {name: self.reference[name] for name in check.oracles}
 
 
+def _credit_validation_only_when_working(function: FunctionResult, planned: list[PlannedCheck]) -> None:
+    """A function that raises ValueError for everything must not collect the bad-input points."""
+    is_error_check = [bool(p.expected) and all(isinstance(e, Raises) for e in p.expected) for p in planned]
+    works = any(result.passed and result.max_score > 0 and not error
+                for result, error in zip(function.checks, is_error_check))
+    if works:
+        return
+    for result, error in zip(function.checks, is_error_check):
+        if error and result.passed:
+            result.passed, result.score = False, 0.0
+            result.feedback = ("Raising ValueError for bad input earns these points only once the function also "
+                               "answers correctly on valid input, and it fails every other check.")
+
+
 def _exposes(mistake, case: Case, expected) -> bool:
     """Whether ``mistake`` gives a wrong answer on ``case``."""
     if isinstance(expected, Raises):
@@ -177,7 +191,7 @@ def _answer(message: dict):
     if "value" in message:
         try:
             return plain.decode(message["value"])
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
             return plain.Opaque("malformed value")
     if "timeout" in message:
         return Raised(("Timeout",), f"did not finish within {message['timeout']:g} s")
@@ -237,6 +251,7 @@ class Grader:
                     continue
                 for planned in self.plan.checks[spec.name]:
                     function.checks.append(self._run_check(spec, planned, children))
+                _credit_validation_only_when_working(function, self.plan.checks[spec.name])
                 if any(check.violation for check in function.checks):
                     function.problem = ("scores 0: it must use NumPy only, and the NumPy-only check "
                                         "failed (see below)")
@@ -371,14 +386,19 @@ class _Children:
                 cases = [planned.encoded[i] for i in pending]
                 for message in child.call(function, cases, CALL_TIMEOUT,
                                           self.grader.plan.oracles(planned.check)):
-                    index = pending[int(message["case"])]
+                    number = message.get("case")
+                    if type(number) is not int or not 0 <= number < len(pending):
+                        raise SandboxError("the submission broke the grading protocol")
+                    index = pending[number]
                     answers[index] = _answer(message)
                     violation = violation or message.get("violation")
                     if "timeout" in message:
                         child.kill()  # the student's code may ignore the alarm next time
                         break
-            except (SandboxError, TimeoutError, OSError, KeyError, ValueError):
-                pass
+            except (SandboxError, TimeoutError, OSError, KeyError, ValueError, TypeError, RecursionError):
+                child = self.active.get((numpy_only, other))
+                if child is not None:
+                    child.kill()
         lost = Raised(("Crashed",), "the process running your code stopped (time limit, memory limit "
                       "or exit) before answering")
         return [lost if a is None else a for a in answers], violation

@@ -146,10 +146,12 @@ def _decode_array(spec) -> np.ndarray:
     return array.reshape(shape)
 
 
-def decode(value):
+def decode(value, depth: int = 0):
     """Rebuild a value written by :func:`encode`; unknown tags become :class:`Opaque`."""
+    if depth > MAX_DEPTH + 8:
+        return Opaque("value nested too deeply")
     if isinstance(value, list):
-        return [decode(v) for v in value]
+        return [decode(v, depth + 1) for v in value]
     if not isinstance(value, dict):
         return value
     if "$float" in value:
@@ -157,22 +159,23 @@ def decode(value):
     if "$np" in value:
         return np.dtype(value["$np"]).type(_decode_float(value["value"]))
     if "$tuple" in value:
-        return tuple(decode(v) for v in value["$tuple"])
+        return tuple(decode(v, depth + 1) for v in value["$tuple"])
     if "$dict" in value:
-        return {_hashable(decode(k)): decode(v) for k, v in value["$dict"]}
+        return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in value["$dict"]}
     if "$ndarray" in value:
         return _decode_array(value["$ndarray"])
     if "$index" in value:
         spec = value["$index"]
-        return pd.Index(_decode_array(spec["data"]), name=decode(spec["name"]))
+        return pd.Index(_decode_array(spec["data"]), name=decode(spec["name"], depth + 1))
     if "$series" in value:
         spec = value["$series"]
-        return pd.Series(_decode_array(spec["data"]), index=decode(spec["index"]), name=decode(spec["name"]))
+        return pd.Series(_decode_array(spec["data"]), index=decode(spec["index"], depth + 1),
+                         name=decode(spec["name"], depth + 1))
     if "$dataframe" in value:
         spec = value["$dataframe"]
-        columns = [decode(c) for c in spec["columns"]]
+        columns = [decode(c, depth + 1) for c in spec["columns"]]
         data = [_decode_array(d) for d in spec["data"]]
-        frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"]))
+        frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"], depth + 1))
         frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
         return frame
     if "$timestamp" in value:

@@ -168,9 +168,12 @@ class Child:
             raise SandboxError(f"the submission sent a message of {length:,} bytes")
         body = self._read(length, deadline)
         try:
-            return json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            message = json.loads(body.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
             raise SandboxError("the submission broke the grading protocol") from error
+        if not isinstance(message, dict):
+            raise SandboxError("the submission broke the grading protocol")
+        return message
 
     def _read(self, count: int, deadline: float) -> bytes:
         chunks, missing = [], count

@@ -98,8 +98,9 @@ def read_submission(path: Path, assignment: str, root: Path = ROOT) -> Submissio
     for other in ASSIGNMENTS:
         if other == assignment:
             continue
-        other_ids = _grade_ids(_cells(other, root)) - expected_ids
-        if submitted_ids & other_ids and not submitted_ids & (expected_ids - other_ids):
+        other_all = _grade_ids(_cells(other, root))
+        theirs, ours = other_all - expected_ids, expected_ids - other_all
+        if submitted_ids & theirs and not submitted_ids & ours:
             raise SubmissionProblem("wrong_assignment", f"this looks like the {other!r} notebook, "
                                     f"not {assignment!r}; submit {assignment}.ipynb")
 

@@ -117,10 +117,15 @@ class Child:
         self.namespace = {"__name__": "__main__", "__builtins__": __builtins__}
         self.violations = []
         if numpy_only:
-            # Installed before the student's code runs, so a name imported at the
-            # top of a cell is the tripwire too.
-            for name in KS_FUNCTIONS:
-                setattr(scipy.stats, name, _tripwire(name, self.violations))
+            # Installed before the student's code runs, in every SciPy module that
+            # holds the functions, so no import path reaches the originals.
+            originals = {id(getattr(scipy.stats, name)): name for name in KS_FUNCTIONS}
+            for module_name, module in list(sys.modules.items()):
+                if not module_name.startswith("scipy") or module is None:
+                    continue
+                for attribute, value in list(vars(module).items()):
+                    if id(value) in originals:
+                        setattr(module, attribute, _tripwire(originals[id(value)], self.violations))
 
     def load(self, cells, timeout):
         results = []
