@@ -77,7 +77,7 @@ def _frame(rng, columns, n, shifts):
 
 def report_layout(rng) -> list[Case]:
     cases = []
-    for _ in range(12):
+    for _ in range(8):
         m = int(rng.integers(2, 7))
         columns = [f"feature_{i}" for i in range(m)]
         n = int(rng.integers(20, 80))
@@ -97,7 +97,7 @@ def report_layout(rng) -> list[Case]:
 
 def report_random(rng) -> list[Case]:
     cases = []
-    for i in range(120):
+    for i in range(80):
         m = int(rng.integers(1, 6))
         columns = [f"x{j}" for j in range(m)]
         n = int(rng.integers(10, 30))
@@ -190,7 +190,7 @@ def retrain_boundaries(rng) -> list[Case]:
 
 def retrain_random(rng) -> list[Case]:
     cases = []
-    for _ in range(100):
+    for _ in range(80):
         flags = list(rng.random(int(rng.integers(1, 10))) < 0.35)
         alerts = {k: bool(v) for k, v in zip(_METRICS, rng.random(3) < 0.15)}
         threshold = float(rng.choice([0.0, 0.1, 0.2, 0.25, 0.3, 0.5, 0.75, 1.0]))
@@ -357,7 +357,7 @@ FUNCTIONS = [
                   "One row per feature in the order of `features` (default: numeric columns of `reference`), "
                   "index named 'feature', columns exactly statistic, p_value, drifted.",
                   oracles=("ks_statistic",)),
-            Check("120 random reports with corrections none / bonferroni / fdr", 1.5, report_random,
+            Check("80 random reports with corrections none / bonferroni / fdr", 1.5, report_random,
                   "Check the drifted flags for each correction rule.", oracles=("ks_statistic",)),
             Check("ValueError for a bad correction, alpha or feature", 0.75, report_bad_input,
                   "Raise ValueError for an unknown correction, alpha outside (0, 1), or a feature missing "
@@ -386,7 +386,7 @@ FUNCTIONS = [
         [
             Check("drift score exactly at the threshold, alerts alone", 0.5, retrain_boundaries,
                   "True iff drift_score(report) > score_threshold or any alert is True.", oracles=("drift_score",)),
-            Check("100 random reports and alerts", 0.5, retrain_random,
+            Check("80 random reports and alerts", 0.5, retrain_random,
                   "True iff drift_score(report) > score_threshold or any alert is True.", oracles=("drift_score",)),
         ],
         RETRAIN_MISTAKES,
