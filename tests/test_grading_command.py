@@ -104,9 +104,10 @@ def test_grade_command_writes_grades_for_every_student(graded):
     grades = read_grades(out)
     assert list(next(iter(grades.values()))) == ["student_id", "assignment", "score", "max_score", "status",
                                                  "isolation"]
+    # erin's one-sided ks_statistic fails every value check, so its bad-input points go too: 10 - 3.
     assert {s: (float(g["score"]), g["status"]) for s, g in grades.items()} == {
         "alice": (10.0, "graded"), "bob": (0.0, "graded"), "carol": (0.0, "invalid_json"),
-        "dave": (0.0, "missing"), "erin": (8.0, "graded"),
+        "dave": (0.0, "missing"), "erin": (7.0, "graded"),
     }
 
 
