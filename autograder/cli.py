@@ -91,22 +91,14 @@ def _init_worker(assignment: str) -> None:
 
 def _grade_job(job: tuple[str, str | None, str, str, str]) -> dict:
     student, notebook, note, out, stamp = job
-    from autograder.grading import FunctionResult, SubmissionResult
-
     grader = _GRADER
     try:
         if notebook is None:
-            result = SubmissionResult(grader.assignment, "missing", grader.plan.max_score,
-                                      isolation="not run")
-            for spec in grader.plan.functions:
-                result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")
+            result = grader.ungraded("missing", "No notebook was found in your submission folder.")
         else:
             result = grader.grade(Path(notebook))
     except Exception:  # one broken submission must not stop the run
-        result = SubmissionResult(grader.assignment, "error", grader.plan.max_score, isolation="not run")
-        for spec in grader.plan.functions:
-            result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")
-        result.messages.append("The grader failed on this submission; your TA has the details.")
+        result = grader.ungraded("error", "The grader failed on this submission; your TA has the details.")
         print(f"grader error for {student}:\n{traceback.format_exc()}", file=sys.stderr)
     if note:
         result.messages.insert(0, note)

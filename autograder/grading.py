@@ -208,7 +208,6 @@ class Grader:
         self.assignment = assignment
         self.sandbox = Sandbox()
         self.other = Sandbox(hash_seed=1)
-        self.needs_other = any(c.other_process for s in self.plan.functions for c in s.checks)
 
     def close(self) -> None:
         self.sandbox.close()
@@ -222,19 +221,23 @@ class Grader:
 
     # -- one submission ------------------------------------------------------------------------
 
+    def ungraded(self, status: str, message: str, isolation: str = "not run") -> SubmissionResult:
+        """A zero result for a submission that could not be graded at all, saying why."""
+        result = SubmissionResult(self.assignment, status, self.plan.max_score, messages=[message],
+                                  isolation=isolation)
+        for spec in self.plan.functions:
+            result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")
+        return result
+
     def grade(self, path: Path) -> SubmissionResult:
+        try:
+            submission = read_submission(Path(path), self.assignment)
+        except SubmissionProblem as problem:
+            return self.ungraded(problem.status, problem.message, isolation_note(self.sandbox.level))
         result = SubmissionResult(self.assignment, "graded", self.plan.max_score,
                                   isolation=isolation_note(self.sandbox.level))
         for spec in self.plan.functions:
             result.functions[spec.name] = FunctionResult(spec.name, spec.points)
-        try:
-            submission = read_submission(Path(path), self.assignment)
-        except SubmissionProblem as problem:
-            result.status = problem.status
-            result.messages.append(problem.message)
-            for function in result.functions.values():
-                function.problem = "not graded: the notebook could not be read"
-            return result
         result.messages += submission.messages
         self.sandbox.reset()
         self.other.reset()

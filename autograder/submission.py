@@ -56,6 +56,8 @@ def _grade_ids(cells: list) -> set[str]:
 
 
 def _load_json(path: Path) -> dict:
+    if not path.exists() and not path.is_symlink():
+        raise SubmissionProblem("missing", f"no notebook at {path.name}")
     if path.is_symlink() or not path.is_file():
         # A link could point at anything the grader can read, the solutions included.
         raise SubmissionProblem("not_a_notebook", "the submission is not a regular file (links are not accepted)")
