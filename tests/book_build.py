@@ -51,3 +51,19 @@ def executed_outputs(build: Path) -> dict[str, list]:
                 outputs.append((index, json.loads(text)))
         result[str(notebook.relative_to(build))] = outputs
     return result
+
+
+def html(build: Path, page: str) -> str:
+    """The text of one rendered page, e.g. ``html(build, "book/intro.html")``."""
+    return (build / "_build" / "html" / page).read_text(encoding="utf-8")
+
+
+def glued(build: Path, chapter: str) -> dict[str, str]:
+    """The values a chapter glued, as their text representation.
+
+    ``chapter`` is the source path without suffix, e.g. ``"book/05_ab_canary"``.
+    """
+    path = build / "_build" / "jupyter_execute" / f"{chapter}.glue.json"
+    return {name: output["data"]["text/plain"]
+            for name, output in json.loads(path.read_text(encoding="utf-8")).items()
+            if "text/plain" in output.get("data", {})}

@@ -1,11 +1,13 @@
-"""Shared fixtures: the course's baseline model, trained once per test session."""
+"""Shared fixtures: the course's baseline model and two cold book builds, made once per test session."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
+from book_build import start_build
 from imblearn.pipeline import Pipeline
 
 from phishlab import course
@@ -52,3 +54,26 @@ def storyline_artifacts(tmp_path_factory):
         del os.environ[course.ARTIFACTS_ENV]
     else:
         os.environ[course.ARTIFACTS_ENV] = previous
+
+
+@pytest.fixture(scope="session")
+def two_builds(tmp_path_factory) -> tuple[Path, Path]:
+    """Two independent cold builds of the whole book, run side by side to halve the wait.
+
+    Every test that reads the rendered book shares them; the second build exists
+    to show that a rebuild gives identical outputs.
+    """
+    builds = []
+    processes = []
+    for name in ("first", "second"):
+        folder = tmp_path_factory.mktemp(f"book-{name}")
+        log = folder / "build.log"
+        processes.append((start_build(folder, folder / "artifacts", log), log))
+        builds.append(folder)
+    for process, log in processes:
+        returncode = process.wait(timeout=1800)
+        if returncode != 0:
+            text = log.read_text(encoding="utf-8", errors="replace")
+            problems = [line for line in text.splitlines() if "WARNING" in line or "Error" in line]
+            pytest.fail(f"strict book build failed (exit {returncode}):\n" + "\n".join(problems[-40:]))
+    return builds[0], builds[1]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from book_build import executed_outputs, start_build
+from book_build import executed_outputs, glued, html
 from leaks import find_leaks
 
 pytestmark = pytest.mark.slow
@@ -38,29 +37,6 @@ NAMED_FIGURES = {
     "book/05_ab_canary.html": ["fig-traffic-allocation"],
     "book/06_full_loop.html": ["fig-timeline", "fig-year-trend", "fig-loop"],
 }
-
-
-@pytest.fixture(scope="module")
-def two_builds(tmp_path_factory) -> tuple[Path, Path]:
-    """Two independent cold builds, run side by side to halve the wait."""
-    builds = []
-    processes = []
-    for name in ("first", "second"):
-        folder = tmp_path_factory.mktemp(f"book-{name}")
-        log = folder / "build.log"
-        processes.append((start_build(folder, folder / "artifacts", log), log))
-        builds.append(folder)
-    for process, log in processes:
-        returncode = process.wait(timeout=1800)
-        if returncode != 0:
-            text = log.read_text(encoding="utf-8", errors="replace")
-            problems = [line for line in text.splitlines() if "WARNING" in line or "Error" in line]
-            pytest.fail(f"strict book build failed (exit {returncode}):\n" + "\n".join(problems[-40:]))
-    return builds[0], builds[1]
-
-
-def html(build: Path, page: str) -> str:
-    return (build / "_build" / "html" / page).read_text(encoding="utf-8")
 
 
 def test_strict_build_produces_every_chapter(two_builds):
@@ -111,17 +87,9 @@ def test_the_toc_has_the_cycle_the_instructors_part_and_the_reference_last(two_b
         assert Path(page).name in text, f"the intro does not link to {page}"
 
 
-def glued(build: Path, chapter: str) -> dict[str, str]:
-    """The values a chapter glued, as their text representation."""
-    path = build / "_build" / "jupyter_execute" / "book" / f"{chapter}.glue.json"
-    return {name: output["data"]["text/plain"]
-            for name, output in json.loads(path.read_text(encoding="utf-8")).items()
-            if "text/plain" in output.get("data", {})}
-
-
 def test_v2_beats_v1_on_the_september_validation_set(two_builds):
     build, _ = two_builds
-    values = {name: float(value) for name, value in glued(build, "04_feedback_retraining").items()
+    values = {name: float(value) for name, value in glued(build, "book/04_feedback_retraining").items()
               if name.startswith("sep_v")}
     assert values["sep_v20_recall"] > values["sep_v10_recall"] + 0.05
     assert values["sep_v20_f1"] > values["sep_v10_f1"] + 0.05
@@ -132,7 +100,7 @@ def test_v2_beats_v1_on_the_september_validation_set(two_builds):
 
 def test_mcnemar_finds_v2_significantly_better_in_september(two_builds):
     build, _ = two_builds
-    values = glued(build, "05_ab_canary")
+    values = glued(build, "book/05_ab_canary")
     assert int(values["mc_c"]) > int(values["mc_b"])
     assert float(values["p_exact"]) < 0.05
     assert int(values["group_a_n"]) >= 1000 and int(values["group_b_n"]) >= 1000
@@ -140,7 +108,7 @@ def test_mcnemar_finds_v2_significantly_better_in_september(two_builds):
 
 def test_the_bad_canary_is_rolled_back_and_the_good_one_completes(two_builds):
     build, _ = two_builds
-    values = glued(build, "05_ab_canary")
+    values = glued(build, "book/05_ab_canary")
     assert values["outcome_good"] == "'completed'"
     assert values["outcome_bad"] == "'rolled back'"
     text = html(build, "book/05_ab_canary.html")
@@ -149,7 +117,7 @@ def test_the_bad_canary_is_rolled_back_and_the_good_one_completes(two_builds):
 
 def test_chapter_3_drift_trigger_fires(two_builds):
     build, _ = two_builds
-    values = glued(build, "03_concept_drift")
+    values = glued(build, "book/03_concept_drift")
     assert float(values["august_tpr"]) < 0.9 * float(values["july_tpr"])
     assert values["trigger_fires"] == "'fires'"
     assert 0 < float(values["score_bonferroni"]) <= float(values["score_bh"])
