@@ -1,0 +1,56 @@
+"""Practice-challenge notebooks: solutions pass their visible tests, releases fail only at the student's code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from challenge_notebooks import EXERCISES, ROOT, SOLUTIONS, challenge_notebooks, errors, execute, stderr_text
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = challenge_notebooks()
+
+
+def test_there_is_one_notebook_per_challenge():
+    assert NOTEBOOKS == sorted(path.name for path in EXERCISES.glob("*.ipynb"))
+    assert len(NOTEBOOKS) == 5
+
+
+def test_student_versions_are_generated_from_the_solutions():
+    result = subprocess.run([sys.executable, str(SOLUTIONS / "release.py"), "--check"],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_challenge_notebooks_are_practice_not_graded(name):
+    for notebook in (SOLUTIONS / name, EXERCISES / name):
+        text = notebook.read_text(encoding="utf-8")
+        assert "HIDDEN TESTS" not in text
+        assert '"nbgrader"' not in text, f"{notebook} carries nbgrader metadata"
+        cells = json.loads(text)["cells"]
+        assert all(not cell.get("outputs") for cell in cells if cell["cell_type"] == "code"), \
+            f"{notebook} is committed with outputs"
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_solution_version_passes_its_visible_tests_in_a_fresh_kernel(name, tmp_path):
+    notebook = execute(SOLUTIONS / name, tmp_path / "artifacts")
+    assert errors(notebook) == {}
+    assert "Warning" not in stderr_text(notebook), stderr_text(notebook)
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_released_version_fails_only_where_the_student_writes_code(name, tmp_path):
+    notebook = execute(EXERCISES / name, tmp_path / "artifacts")
+    failed = errors(notebook)
+    assert failed, "the untouched release passes its tests: they test nothing"
+    assert set(failed.values()) == {"NotImplementedError"}, failed
+    stubs = [index for index, cell in enumerate(notebook.cells)
+             if cell.cell_type == "code" and "raise NotImplementedError()" in cell.source]
+    assert stubs, "the release has no place for the student's code"
+    # Cells before the first stub (imports, data) must run for the student as they are.
+    assert min(failed) > stubs[0], failed
