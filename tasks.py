@@ -74,19 +74,29 @@ def build_book() -> None:
     print(f"\nThe book is in {ROOT / '_build' / 'html' / 'index.html'}")
 
 
-def system_tools() -> None:
-    """Install bubblewrap, the graders' strongest sandbox, where that is possible without asking.
+# Debian packages the tests use, by the command each provides.
+SYSTEM_PACKAGES = {
+    "bwrap": "bubblewrap",  # the graders' strongest sandbox
+    "chromium": "chromium",  # the browser tests read the book as a student does
+}
 
-    Only as root on a Debian-like system (a CI machine, a container); elsewhere the
-    graders fall back to weaker isolation and the tests that need it are skipped.
+
+def system_tools() -> None:
+    """Install the Debian packages the tests need, where that is possible without asking.
+
+    Only as root on a Debian-like system (a CI machine, a container). Elsewhere
+    nothing is installed: the graders fall back to weaker isolation and the
+    browser tests are skipped, each with a message saying what is missing.
     """
-    if shutil.which("bwrap") or os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+    missing = [package for command, package in SYSTEM_PACKAGES.items() if not shutil.which(command)]
+    if not missing or os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
         return
-    print("installing bubblewrap for the graders' sandbox", flush=True)
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "bubblewrap"]):
-        if subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL).returncode:
-            print("could not install bubblewrap; grading tests run with weaker isolation", flush=True)
-            return
+    print(f"installing {', '.join(missing)} from Debian", flush=True)
+    quiet = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
+    if subprocess.run(["apt-get", "update", "-qq"], **quiet).returncode or subprocess.run(
+        ["apt-get", "install", "-y", "-qq", *missing], **quiet
+    ).returncode:
+        sys.exit(f"could not install {', '.join(missing)} with apt-get")
 
 
 def test(pytest_args: list[str]) -> None:

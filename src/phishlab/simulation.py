@@ -31,6 +31,7 @@ __all__ = [
     "FEATURES",
     "Distribution",
     "FeatureSpec",
+    "feature_label",
     "feature_spec",
     "generate_daily_batches",
     "generate_training_set",
@@ -146,6 +147,8 @@ class FeatureSpec:
         Distribution of the feature in each class.
     description : str
         One sentence for tables and documentation.
+    unit : str
+        Unit of the values, for axis labels (e.g. ``"words"``).
     decimals : int or None
         Round continuous values to this many decimals (None: no rounding).
     """
@@ -155,6 +158,7 @@ class FeatureSpec:
     legitimate: Distribution
     phishing: Distribution
     description: str = ""
+    unit: str = ""
     decimals: int | None = field(default=None)
 
     def __post_init__(self) -> None:
@@ -176,18 +180,21 @@ EMAIL_FEATURES: tuple[FeatureSpec, ...] = (
         legitimate=Distribution("poisson", {"lam": 0.5}),
         phishing=Distribution("poisson", {"lam": 4.0}),
         description="Words such as 'urgent', 'immediately', 'suspended'.",
+        unit="words",
     ),
     FeatureSpec(
         "num_links", "count",
         legitimate=Distribution("poisson", {"lam": 2.0}),
         phishing=Distribution("poisson", {"lam": 4.0}),
         description="Hyperlinks in the body.",
+        unit="links",
     ),
     FeatureSpec(
         "sender_reputation", "continuous",
         legitimate=Distribution("beta", {"a": 7.0, "b": 2.0}),
         phishing=Distribution("beta", {"a": 2.0, "b": 4.0}),
         description="Reputation score of the sending domain, 0 (bad) to 1 (good).",
+        unit="score, 0–1",
         decimals=4,
     ),
     FeatureSpec(
@@ -195,18 +202,21 @@ EMAIL_FEATURES: tuple[FeatureSpec, ...] = (
         legitimate=_lognormal_words(median=320, sigma=0.55),
         phishing=_lognormal_words(median=140, sigma=0.55),
         description="Length of the body in words.",
+        unit="words",
     ),
     FeatureSpec(
         "num_attachments", "count",
         legitimate=Distribution("poisson", {"lam": 0.4}),
         phishing=Distribution("poisson", {"lam": 0.7}),
         description="Number of attachments.",
+        unit="attachments",
     ),
     FeatureSpec(
         "special_char_ratio", "continuous",
         legitimate=Distribution("beta", {"a": 2.0, "b": 40.0}),
         phishing=Distribution("beta", {"a": 3.0, "b": 30.0}),
         description="Share of characters that are symbols or digits.",
+        unit="fraction of characters",
         decimals=4,
     ),
     FeatureSpec(
@@ -214,18 +224,26 @@ EMAIL_FEATURES: tuple[FeatureSpec, ...] = (
         legitimate=Distribution("bernoulli", {"p": 0.04}),
         phishing=Distribution("bernoulli", {"p": 0.50}),
         description="1 if the display name's domain differs from the sender's.",
+        unit="0 = no, 1 = yes",
     ),
     FeatureSpec(
         "external_sender", "binary",
         legitimate=Distribution("bernoulli", {"p": 0.35}),
         phishing=Distribution("bernoulli", {"p": 0.85}),
         description="1 if the email comes from outside the organisation.",
+        unit="0 = no, 1 = yes",
     ),
 )
 """The features of every simulated email and their per-class distributions."""
 
 FEATURES: tuple[str, ...] = tuple(spec.name for spec in EMAIL_FEATURES)
 """Feature column names, in the order models expect them."""
+
+
+def feature_label(name: str) -> str:
+    """Axis label of feature ``name`` with its unit, e.g. ``"email_length (words)"``."""
+    spec = feature_spec(name)
+    return f"{spec.name} ({spec.unit})" if spec.unit else spec.name
 
 
 def feature_spec(name: str) -> FeatureSpec:
