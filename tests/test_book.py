@@ -20,6 +20,12 @@ CHAPTERS = {
     "book/04_feedback_retraining.html": "Feedback and retraining",
     "book/05_ab_canary.html": "A/B testing and canary rollout",
     "book/06_full_loop.html": "The continuous-improvement loop",
+    "book/challenges/index.html": "Going further: practice challenges",
+    "book/challenges/01_ensemble.html": "Challenge 1: an ensemble of v1.0 and v2.0",
+    "book/challenges/02_active_learning.html": "Challenge 2: active learning",
+    "book/challenges/03_cost_weighted.html": "Challenge 3: cost-weighted retraining",
+    "book/challenges/04_multi_wave.html": "Challenge 4: multi-wave drift",
+    "book/challenges/05_importance_drift.html": "Challenge 5: feature-importance drift",
     "book/ta_guide/index.html": "Guide for instructors",
     "book/ta_guide/schedule.html": "Suggested schedule",
     "book/ta_guide/misconceptions.html": "Common misconceptions",
@@ -77,12 +83,12 @@ def test_chapters_have_objectives_questions_and_summary(two_builds):
             assert section in text, f"{page} lacks a {section!r} section"
 
 
-def test_the_toc_has_the_cycle_the_instructors_part_and_the_reference_last(two_builds):
+def test_the_toc_has_the_cycle_the_challenges_the_instructors_part_and_the_reference_last(two_builds):
     build, _ = two_builds
     text = html(build, "book/intro.html")
     captions = re.findall(r'<p aria-level="2" class="caption" role="heading">'
                           r'<span class="caption-text">\s*([^<]+?)\s*</span>', text)
-    assert captions == ["The continuous-improvement cycle", "For instructors", "Reference"]
+    assert captions == ["The continuous-improvement cycle", "Going further", "For instructors", "Reference"]
     for page in CYCLE_CHAPTERS:
         assert Path(page).name in text, f"the intro does not link to {page}"
 
