@@ -200,3 +200,9 @@ def test_use_course_style_applies_the_style_for_the_session():
         use_course_style()
         assert plt.rcParams["axes.spines.top"] is False
         assert plt.rcParams["image.cmap"] == "cividis"
+
+
+def test_dashboard_axes_name_their_quantity_and_unit(metrics):
+    fig = plot_monitoring_dashboard(metrics)
+    assert all(ax.get_ylabel().endswith("(%)") for ax in fig.axes)
+    assert fig.axes[-1].get_xlabel() == "Date"

@@ -383,3 +383,13 @@ def test_feature_spec_rejects_an_unknown_kind():
 def test_module_exports_what_it_documents():
     for name in simulation.__all__:
         assert hasattr(simulation, name)
+
+
+def test_every_feature_has_a_unit_for_axis_labels():
+    from phishlab.simulation import EMAIL_FEATURES, feature_label
+
+    for spec in EMAIL_FEATURES:
+        assert spec.unit, f"{spec.name} has no unit"
+        assert feature_label(spec.name) == f"{spec.name} ({spec.unit})"
+    with pytest.raises(ValueError):
+        feature_label("no_such_feature")
