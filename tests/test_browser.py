@@ -63,53 +63,119 @@ def visit(browser, url: str, **context_options):
     return context, page, open_page(page, url)
 
 
+_IMAGES = """() => Array.from(document.querySelectorAll('article img'))
+    .map(img => ({src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
+                  width: img.getBoundingClientRect().width}))"""
+_VISIBLE_OUTPUTS = """() => Array.from(document.querySelectorAll('.cell_output'))
+    .filter(el => el.getBoundingClientRect().height >= 2).length"""
+_LINKS = """selector => Array.from(document.querySelectorAll(selector))
+    .map(a => new URL(a.getAttribute('href'), document.baseURI).href)"""
+_PAGE_OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+# Tables wider than the text column, and whether a scrolling container holds each of them.
+_WIDE_TABLES = """() => Array.from(document.querySelectorAll('article table')).map(table => {
+    const wide = table.getBoundingClientRect().width;
+    const column = table.closest('article').getBoundingClientRect().width;
+    if (wide === 0 || wide <= column + 1) return null;
+    for (let el = table.parentElement; el && el.tagName !== 'ARTICLE'; el = el.parentElement) {
+        if (['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
+            && el.getBoundingClientRect().width <= column + 1) return 'scrolls';
+    }
+    return 'overflows';
+}).filter(state => state !== null)"""
+
+
+# The effective background of an element: the first non-transparent one up the tree.
+_TEXT_COLOURS = """() => {
+    const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+    const background = el => {
+        for (; el; el = el.parentElement) {
+            const c = rgb(getComputedStyle(el).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    return Array.from(document.querySelectorAll('article p, article li, article td, article th, article pre'))
+        .filter(el => el.innerText.trim() && el.getBoundingClientRect().height > 0)
+        .map(el => ({text: el.innerText.trim().slice(0, 40), fg: rgb(getComputedStyle(el).color).slice(0, 3),
+                     bg: background(el)}));
+}"""
+
+
+@pytest.fixture(scope="module")
+def pages_seen(browser, site) -> dict[str, dict]:
+    """What a reader sees on every page: one visit per page in light mode and one in dark mode.
+
+    Screenshots (light: full page; dark: first screen) are saved on the way.
+    """
+    shots = screenshot_dir()
+    seen = {}
+    for path in PAGES:
+        context, page, report = visit(browser, site + path)
+        page.screenshot(path=shots / screenshot_name(path), full_page=True)
+        facts = {
+            "report": report,
+            "images": page.evaluate(_IMAGES),
+            "visible_outputs": page.evaluate(_VISIBLE_OUTPUTS),
+            "sidebar": page.evaluate(_LINKS, "nav.bd-docs-nav a.reference"),
+            "downloads": page.evaluate(_LINKS, ".dropdown-download-buttons a"),
+            "launches": page.evaluate(_LINKS, ".dropdown-launch-buttons a"),
+            "heading": page.locator("article h1").first.inner_text().strip("#¶ \n"),
+            "colours light": page.evaluate(_TEXT_COLOURS),
+            "theme light": page.evaluate("document.documentElement.dataset.theme"),
+            "tables": {1366: (page.evaluate(_PAGE_OVERFLOW), page.evaluate(_WIDE_TABLES))},
+        }
+        page.set_viewport_size({"width": 768, "height": 900})
+        facts["tables"][768] = (page.evaluate(_PAGE_OVERFLOW), page.evaluate(_WIDE_TABLES))
+        context.close()
+
+        context = browser.new_context(viewport=VIEWPORT)
+        context.add_init_script("localStorage.setItem('theme', 'dark'); localStorage.setItem('mode', 'dark');")
+        page = context.new_page()
+        page.goto(site + path)
+        page.screenshot(path=shots / screenshot_name(path, "-dark"))
+        facts["colours dark"] = page.evaluate(_TEXT_COLOURS)
+        facts["theme dark"] = page.evaluate("document.documentElement.dataset.theme")
+        context.close()
+        seen[path] = facts
+    return seen
+
+
 def test_the_toc_lists_every_chapter_and_challenge():
     assert PAGES[0] == "book/intro.html"
     assert len(NOTEBOOK_PAGES) >= 11, NOTEBOOK_PAGES
 
 
-def test_every_page_loads_without_console_errors_or_broken_images(browser, site):
-    shots = screenshot_dir()
-    problems = {}
-    for path in PAGES:
-        context, page, report = visit(browser, site + path)
-        page.screenshot(path=shots / screenshot_name(path), full_page=True)
-        context.close()
-        if report.problems():
-            problems[path] = report.problems()
+def test_every_page_loads_without_console_errors_or_broken_images(pages_seen):
+    problems = {path: seen["report"].problems() for path, seen in pages_seen.items() if seen["report"].problems()}
     assert problems == {}
 
 
-def test_every_figure_is_displayed_with_its_alt_text(browser, site):
+def test_every_figure_is_displayed_with_its_alt_text(pages_seen):
     missing = {}
-    for path in PAGES:
-        context, page, _ = visit(browser, site + path)
-        images = page.evaluate("""() => Array.from(document.querySelectorAll('article img'))
-            .map(img => ({src: img.getAttribute('src'), alt: img.getAttribute('alt') || '',
-                          width: img.getBoundingClientRect().width}))""")
-        context.close()
-        for image in images:
+    for path, seen in pages_seen.items():
+        for image in seen["images"]:
             alt = image["alt"].strip()
             # myst-nb's fallback alt text is the image's file name: not a description.
             if len(alt) < 15 or alt.endswith(".png") or image["width"] < 100:
                 missing.setdefault(path, []).append(image)
     assert missing == {}
+    assert sum(len(seen["images"]) for seen in pages_seen.values()) >= 15, "too few figures: checked nothing?"
 
 
-def test_code_cells_show_their_outputs(browser, site, two_builds):
+def test_code_cells_show_their_outputs(pages_seen, two_builds):
     build, _ = two_builds
     for path in NOTEBOOK_PAGES:
         notebook = build / "_build" / "jupyter_execute" / path.replace(".html", ".ipynb")
         cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
         shown = [cell for cell in cells if cell["cell_type"] == "code" and cell.get("outputs")
                  and not {"remove-cell", "remove-output"} & set(cell["metadata"].get("tags", []))]
-        context, page, report = visit(browser, site + path)
-        visible = page.locator(".cell_output").evaluate_all(
-            "els => els.filter(el => el.getBoundingClientRect().height >= 2).length")
-        context.close()
+        seen = pages_seen[path]
         assert shown, f"{path} shows no output at all"
-        assert visible >= len(shown), f"{path}: {visible} visible outputs for {len(shown)} cells with output"
-        assert report.empty_outputs == 0, path
+        assert seen["visible_outputs"] >= len(shown), \
+            f"{path}: {seen['visible_outputs']} visible outputs for {len(shown)} cells with output"
+        assert seen["report"].empty_outputs == 0, path
 
 
 def test_previous_and_next_links_walk_the_whole_book_in_toc_order(page, site):
@@ -133,12 +199,9 @@ def test_previous_and_next_links_walk_the_whole_book_in_toc_order(page, site):
     assert backwards == PAGES[::-1]
 
 
-def test_the_sidebar_reaches_every_page_from_every_page(page, site):
-    for path in PAGES:
-        page.goto(site + path)
-        links = page.locator("nav.bd-docs-nav a.reference").evaluate_all(
-            "els => els.map(a => new URL(a.getAttribute('href'), document.baseURI).href)")
-        reached = {link.removeprefix(site).split("#")[0] for link in links}
+def test_the_sidebar_reaches_every_page_from_every_page(pages_seen, site):
+    for path, seen in pages_seen.items():
+        reached = {link.removeprefix(site).split("#")[0] for link in seen["sidebar"]}
         assert set(PAGES) - {PAGES[0]} <= reached, f"{path}: the sidebar misses {set(PAGES) - reached}"
 
 
@@ -161,17 +224,14 @@ def test_search_finds_every_chapter(page, site):
         assert any(hit.endswith("/" + path) or hit == "/" + path for hit in hits), f"'{term}' does not find {path}"
 
 
-def test_download_buttons_give_the_source_and_the_executed_notebook(page, site):
+def test_download_buttons_give_the_source_and_the_executed_notebook(pages_seen, page):
     for path in NOTEBOOK_PAGES:
-        page.goto(site + path)
-        links = page.locator(".dropdown-download-buttons a").evaluate_all(
-            "els => els.map(a => new URL(a.getAttribute('href'), document.baseURI).href)")
+        links = pages_seen[path]["downloads"]
         sources = [link for link in links if link.endswith(".md")]
         notebooks = [link for link in links if link.endswith(".ipynb")]
         assert sources and notebooks, f"{path} offers {links}"
-        heading = page.locator("article h1").first.inner_text().strip("#¶ \n")
         source = page.request.get(sources[0])
-        assert source.ok and heading.split(":")[0] in source.text(), sources[0]
+        assert source.ok and pages_seen[path]["heading"].split(":")[0] in source.text(), sources[0]
         notebook = page.request.get(notebooks[0])
         assert notebook.ok, notebooks[0]
         cells = json.loads(notebook.text())["cells"]
@@ -179,40 +239,20 @@ def test_download_buttons_give_the_source_and_the_executed_notebook(page, site):
             f"{notebooks[0]} is not the executed notebook"
 
 
-def test_notebook_pages_offer_launching_on_binder(page, site):
+def test_notebook_pages_offer_launching_on_binder(pages_seen):
     for path in NOTEBOOK_PAGES:
-        page.goto(site + path)
-        links = page.locator(".dropdown-launch-buttons a").evaluate_all("els => els.map(a => a.href)")
+        links = pages_seen[path]["launches"]
         binder = [link for link in links if "mybinder.org" in link]
         assert binder, f"{path} offers no Binder launch: {links}"
         query = parse_qs(urlparse(binder[0]).query)
         assert query["urlpath"] == [f"lab/tree/{path.replace('.html', '.md')}"], binder[0]
 
 
-# Tables wider than the text column, and whether a scrolling container holds each of them.
-_WIDE_TABLES = """() => Array.from(document.querySelectorAll('article table')).map(table => {
-    const wide = table.getBoundingClientRect().width;
-    const column = table.closest('article').getBoundingClientRect().width;
-    if (wide === 0 || wide <= column + 1) return null;
-    for (let el = table.parentElement; el && el.tagName !== 'ARTICLE'; el = el.parentElement) {
-        if (['auto', 'scroll'].includes(getComputedStyle(el).overflowX)
-            && el.getBoundingClientRect().width <= column + 1) return 'scrolls';
-    }
-    return 'overflows';
-}).filter(state => state !== null)"""
-
-
-def test_wide_tables_scroll_inside_the_page_instead_of_widening_it(browser, site):
+def test_wide_tables_scroll_inside_the_page_instead_of_widening_it(pages_seen):
     overflowing = {}
     scrolling = 0
-    for width in (1366, 768):
-        for path in NOTEBOOK_PAGES:
-            context, page, _ = visit(browser, site + path)
-            page.set_viewport_size({"width": width, "height": 900})
-            page_overflow = page.evaluate(
-                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            tables = page.evaluate(_WIDE_TABLES)
-            context.close()
+    for path, seen in pages_seen.items():
+        for width, (page_overflow, tables) in seen["tables"].items():
             scrolling += tables.count("scrolls")
             if page_overflow > 1 or "overflows" in tables:
                 overflowing[(path, width)] = (page_overflow, tables)
@@ -232,39 +272,14 @@ def contrast_ratio(foreground: list[float], background: list[float]) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-# The effective background of an element: the first non-transparent one up the tree.
-_TEXT_COLOURS = """() => {
-    const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
-    const background = el => {
-        for (; el; el = el.parentElement) {
-            const c = rgb(getComputedStyle(el).backgroundColor);
-            if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
-        }
-        return [255, 255, 255];
-    };
-    return Array.from(document.querySelectorAll('article p, article li, article td, article th, article pre'))
-        .filter(el => el.innerText.trim() && el.getBoundingClientRect().height > 0)
-        .map(el => ({text: el.innerText.trim().slice(0, 40), fg: rgb(getComputedStyle(el).color).slice(0, 3),
-                     bg: background(el)}));
-}"""
-
-
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_text_and_tables_are_readable_in_light_and_dark_mode(browser, site, theme):
-    shots = screenshot_dir()
+def test_text_and_tables_are_readable_in_light_and_dark_mode(pages_seen, theme):
     unreadable = {}
-    for path in PAGES:
-        context = browser.new_context(viewport=VIEWPORT)
-        context.add_init_script(f"localStorage.setItem('theme', '{theme}'); localStorage.setItem('mode', '{theme}');")
-        page = context.new_page()
-        page.goto(site + path)
-        assert page.evaluate("document.documentElement.dataset.theme") == theme
-        if theme == "dark":
-            page.screenshot(path=shots / screenshot_name(path, "-dark"))
-        for element in page.evaluate(_TEXT_COLOURS):
-            if contrast_ratio(element["fg"], element["bg"]) < 4.5:
-                unreadable.setdefault(path, []).append(element)
-        context.close()
+    for path, seen in pages_seen.items():
+        assert seen[f"theme {theme}"] == theme
+        low = [element for element in seen[f"colours {theme}"] if contrast_ratio(element["fg"], element["bg"]) < 4.5]
+        if low:
+            unreadable[path] = low
     assert unreadable == {}
 
 
