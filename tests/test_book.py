@@ -57,7 +57,10 @@ def test_every_chapter_shows_its_figures(two_builds):
     minimum_figures = {"book/intro.html": 1, "book/01_baseline.html": 2,
                        "book/02_deployment_monitoring.html": 1, "book/03_concept_drift.html": 3,
                        "book/04_feedback_retraining.html": 1, "book/05_ab_canary.html": 1,
-                       "book/06_full_loop.html": 3}
+                       "book/06_full_loop.html": 3,
+                       **{f"book/challenges/{name}.html": 1 for name in (
+                           "01_ensemble", "02_active_learning", "03_cost_weighted", "04_multi_wave",
+                           "05_importance_drift")}}
     for page, minimum in minimum_figures.items():
         images = re.findall(r'<img[^>]+src="([^"]+\.png)"', html(build, page))
         assert len(images) >= minimum, f"{page} shows {len(images)} figure(s), expected {minimum}"

@@ -14,6 +14,12 @@ pytestmark = pytest.mark.slow
 NOTEBOOKS = challenge_notebooks()
 
 
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    """One artifact folder for every notebook run: v1.0 and v2.0 are trained once, by the first."""
+    return tmp_path_factory.mktemp("challenge-artifacts") / "artifacts"
+
+
 def test_there_is_one_notebook_per_challenge():
     assert NOTEBOOKS == sorted(path.name for path in EXERCISES.glob("*.ipynb"))
     assert len(NOTEBOOKS) == 5
@@ -37,15 +43,15 @@ def test_challenge_notebooks_are_practice_not_graded(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_solution_version_passes_its_visible_tests_in_a_fresh_kernel(name, tmp_path):
-    notebook = execute(SOLUTIONS / name, tmp_path / "artifacts")
+def test_solution_version_passes_its_visible_tests_in_a_fresh_kernel(name, artifacts):
+    notebook = execute(SOLUTIONS / name, artifacts)
     assert errors(notebook) == {}
     assert "Warning" not in stderr_text(notebook), stderr_text(notebook)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_released_version_fails_only_where_the_student_writes_code(name, tmp_path):
-    notebook = execute(EXERCISES / name, tmp_path / "artifacts")
+def test_released_version_fails_only_where_the_student_writes_code(name, artifacts):
+    notebook = execute(EXERCISES / name, artifacts)
     failed = errors(notebook)
     assert failed, "the untouched release passes its tests: they test nothing"
     assert set(failed.values()) == {"NotImplementedError"}, failed
