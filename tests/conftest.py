@@ -56,24 +56,47 @@ def storyline_artifacts(tmp_path_factory):
         os.environ[course.ARTIFACTS_ENV] = previous
 
 
-@pytest.fixture(scope="session")
-def two_builds(tmp_path_factory) -> tuple[Path, Path]:
-    """Two independent cold builds of the whole book, run side by side to halve the wait.
+_BOOK_BUILDS = pytest.StashKey[list]()
 
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    """Start the two book builds as soon as the tests are known, and run the tests that read them last.
+
+    The builds take minutes; meanwhile the rest of the suite runs.
+    """
+    readers = [item for item in items if "two_builds" in getattr(item, "fixturenames", ())]
+    if not readers or config.option.collectonly:
+        return
+    items[:] = [item for item in items if item not in readers] + readers
+    root = Path(config._tmp_path_factory.mktemp("book-builds"))
+    builds = []
+    for name in ("first", "second"):
+        folder = root / name
+        folder.mkdir()
+        log = folder / "build.log"
+        builds.append((folder, log, start_build(folder, folder / "artifacts", log)))
+    config.stash[_BOOK_BUILDS] = builds
+
+
+def pytest_unconfigure(config) -> None:
+    for _, _, process in config.stash.get(_BOOK_BUILDS, []):
+        if process.poll() is None:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def two_builds(request) -> tuple[Path, Path]:
+    """Two independent cold builds of the whole book, run side by side.
+
+    They start when the tests are collected (see ``pytest_collection_modifyitems``).
     Every test that reads the rendered book shares them; the second build exists
     to show that a rebuild gives identical outputs.
     """
-    builds = []
-    processes = []
-    for name in ("first", "second"):
-        folder = tmp_path_factory.mktemp(f"book-{name}")
-        log = folder / "build.log"
-        processes.append((start_build(folder, folder / "artifacts", log), log))
-        builds.append(folder)
-    for process, log in processes:
+    builds = request.config.stash[_BOOK_BUILDS]
+    for _, log, process in builds:
         returncode = process.wait(timeout=1800)
         if returncode != 0:
             text = log.read_text(encoding="utf-8", errors="replace")
             problems = [line for line in text.splitlines() if "WARNING" in line or "Error" in line]
             pytest.fail(f"strict book build failed (exit {returncode}):\n" + "\n".join(problems[-40:]))
-    return builds[0], builds[1]
+    return builds[0][0], builds[1][0]
