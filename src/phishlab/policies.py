@@ -232,7 +232,7 @@ def fit_retrain(
         Seed of SMOTE and the forest.
     smote_ratio : float, default=0.15
         SMOTE's target ratio of phishing to legitimate emails; data that
-        already has more phishing is not oversampled.
+        already has more phishing keeps its ratio (SMOTE adds one email).
     **forest_params
         Random-forest settings, by default 100 trees with leaves of at least
         10 emails.
@@ -252,8 +252,10 @@ def fit_retrain(
         raise ValueError("calibration holds no legitimate email, so no false-positive rate can be set")
     if isinstance(smote_ratio, bool) or not isinstance(smote_ratio, Real) or not 0 < smote_ratio <= 1:
         raise ValueError(f"smote_ratio must be a number in (0, 1], got {smote_ratio!r}")
-    # SMOTE only adds phishing; data with more than smote_ratio already keeps its own ratio.
-    smote_ratio = max(float(smote_ratio), counts.min() / counts.max())
+    # SMOTE only adds emails, at least one: data already above smote_ratio gets a single synthetic email.
+    smote_ratio = max(float(smote_ratio), (counts.min() + 1) / counts.max())
+    if smote_ratio > 1:
+        raise ValueError(f"the classes are already balanced ({counts.to_dict()}); SMOTE has nothing to add")
     model = train_model(data, random_state=random_state, smote_ratio=smote_ratio,
                         **{"n_estimators": 100, "min_samples_leaf": 10, **forest_params})
     scores = predict_proba(model, legitimate)
@@ -348,8 +350,8 @@ class PolicyRun:
 
     @property
     def retrain_days(self) -> list[pd.Timestamp]:
-        """Deployment days of the retrained models."""
-        return list(self.retrains["deployed"])
+        """Deployment days of the retrained models (a trigger too late to deploy has none)."""
+        return list(self.retrains["deployed"].dropna())
 
     @property
     def trigger_days(self) -> list[pd.Timestamp]:
@@ -396,7 +398,7 @@ class RetrainingTimeline:
     smote_ratio : float, default=0.15
         SMOTE's target ratio of phishing to legitimate emails (see
         :func:`phishlab.training.build_pipeline`); a window that already has
-        more phishing is not oversampled. Light oversampling keeps the top
+        more phishing keeps its own ratio. Light oversampling keeps the top
         of the score range clean, where a strict false-positive budget puts
         the threshold.
     **forest_params
