@@ -465,10 +465,12 @@ def drift_summary(result: MonthlyImportances, k: int = 3) -> pd.DataFrame:
         - ``urgency_share_before``, ``urgency_share_aug_oct``: its mean share of the
           month's importance (:func:`importance_shares`);
         - ``attachments_rank_feb``: rank of ``num_attachments`` in :data:`FEBRUARY_WAVE`;
+        - ``attachments_best_rank_before_feb``: its best (smallest) rank in the months before;
         - ``spearman_before``, ``spearman_after``, ``overlap_before``, ``overlap_after``:
           means of :func:`ranking_stability` against January, over February--July
           and over :data:`AFTER_DRIFT`;
-        - ``top2_share_before``: mean share of the two most important features before August.
+        - ``top2_share_before``: mean share of the two most important features before August;
+        - ``length_share_before``: mean share of ``email_length`` before August.
     """
     if not isinstance(result, MonthlyImportances):
         raise ValueError(f"result must be a MonthlyImportances, got {type(result).__name__}")
@@ -477,6 +479,8 @@ def drift_summary(result: MonthlyImportances, k: int = 3) -> pd.DataFrame:
         before = _months(table, BEFORE_DRIFT, "the months before the drift")
         aug_oct = _months(table, AUGUST_TO_OCTOBER, "August to October")
         _months(table, AFTER_DRIFT, "the months after the drift")
+        _months(table, pd.PeriodIndex([FEBRUARY_WAVE]), "the February wave")
+        ranks = rank_table(table)
         reference_top2 = set(top_k_features(table.loc[BEFORE_DRIFT[0]], 2))
         same_top2 = pd.Series({month: set(top_k_features(row, 2)) == reference_top2
                                for month, row in table.iterrows()})
@@ -491,12 +495,14 @@ def drift_summary(result: MonthlyImportances, k: int = 3) -> pd.DataFrame:
                                                 for _, row in aug_oct.iterrows())),
             "urgency_share_before": float(shares.loc[BEFORE_DRIFT, "urgency_words"].mean()),
             "urgency_share_aug_oct": float(shares.loc[AUGUST_TO_OCTOBER, "urgency_words"].mean()),
-            "attachments_rank_feb": int(rank_table(table.loc[[FEBRUARY_WAVE]]).iloc[0]["num_attachments"]),
+            "attachments_rank_feb": int(ranks.loc[FEBRUARY_WAVE, "num_attachments"]),
+            "attachments_best_rank_before_feb": int(ranks.loc[ranks.index < FEBRUARY_WAVE, "num_attachments"].min()),
             "spearman_before": float(stability.loc[before.index[1:], "spearman"].mean()),
             "spearman_after": float(stability.loc[AFTER_DRIFT, "spearman"].mean()),
             "overlap_before": float(stability.loc[before.index[1:], "overlap"].mean()),
             "overlap_after": float(stability.loc[AFTER_DRIFT, "overlap"].mean()),
             "top2_share_before": float(top2_share.mean()),
+            "length_share_before": float(shares.loc[BEFORE_DRIFT, "email_length"].mean()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
 
