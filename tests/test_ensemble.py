@@ -101,8 +101,8 @@ def test_hard_vote_default_tie_rule_lets_mail_through():
 
 
 def test_hard_vote_recognises_a_tie_from_a_computed_weight():
-    # 0.1 * 5 is 0.5 exactly, but 1 - 0.7 + 0.2 is not; both must tie.
-    for weight in (0.1 * 5, 1 - 0.7 + 0.2):
+    # 0.1 * 5 is 0.5 exactly, but 0.7 - 0.2 is 0.49999999999999994; both must tie.
+    for weight in (0.1 * 5, 0.7 - 0.2):
         np.testing.assert_array_equal(weighted_hard_vote(PRED_V1, PRED_V2, weight, tie="phishing"), [0, 1, 1, 1])
 
 
