@@ -152,11 +152,6 @@ def test_random_sampling_stays_below_uncertainty_from_50_labels_and_is_lowest_af
     assert tpr(glue, "random", 800) < tpr(glue, "top-confidence", 800)
 
 
-def test_after_the_first_batch_uncertainty_and_random_sampling_are_close(two_builds):
-    glue = values(two_builds[0])
-    assert abs(tpr(glue, "uncertainty", 25) - tpr(glue, "random", 25)) <= A_FEW_POINTS
-
-
 def test_actively_chosen_labels_hold_far_more_phishing_than_the_traffic(two_builds):
     glue = values(two_builds[0])
     pool_share = number(glue, "pool_phishing_share")
@@ -233,12 +228,10 @@ def test_over_other_seeds_random_stays_below_uncertainty_from_50_labels_and_ends
     assert curves.loc[800, "random"] < curves.loc[800, "top-confidence"]
 
 
-def test_over_other_seeds_the_order_after_the_first_batch_varies_and_the_means_are_close(other_seeds, other_summary):
+def test_over_other_seeds_which_of_uncertainty_and_random_leads_after_the_first_batch_varies(other_seeds):
     at_25 = other_seeds[other_seeds["n_labels"] == 25].pivot(index="seed", columns="strategy", values="tpr")
     uncertainty_ahead = at_25["uncertainty"] > at_25["random"]
     assert uncertainty_ahead.any() and not uncertainty_ahead.all()
-    curves = mean_tpr(other_summary)
-    assert abs(curves.loc[25, "uncertainty"] - curves.loc[25, "random"]) <= A_FEW_POINTS
 
 
 def test_over_other_seeds_uncertainty_finds_missed_phishing_after_its_first_batch(other_summary):
