@@ -127,7 +127,8 @@ def trigger_days(rolling_tpr: pd.Series, threshold: float, cooldown_days: int) -
     Parameters
     ----------
     rolling_tpr : pandas.Series
-        Values in [0, 1] or NaN, indexed by consecutive days in increasing order.
+        Values in [0, 1] or NaN, indexed by increasing days; the cooldown
+        counts calendar days, so missing days count too.
     threshold : float
         Fire when the value is below this, in [0, 1].
     cooldown_days : int
