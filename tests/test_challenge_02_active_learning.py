@@ -62,7 +62,8 @@ def test_chapter_shows_its_figures_the_results_table_and_the_exercise_link(two_b
     tables = re.findall(r"<table.*?</table>", text, flags=re.S)
     assert any("labels to reach" in t and "missed phishing in first 100 labels" in t and "top-confidence" in t
                for t in tables), "no results table"
-    assert re.search(r'<a[^>]+href="[^"]*02_active_learning\.ipynb"', text), "no download link to the exercise notebook"
+    assert re.search(r'<a[^>]+href="[^"]*_downloads/[^"]*02_active_learning\.ipynb"', text), \
+        "no download link to the exercise notebook"
 
 
 def test_the_yardstick_is_a_one_per_cent_budget_with_more_threshold_emails_than_v1s_rate_allows(two_builds):
