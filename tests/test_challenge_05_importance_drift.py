@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from book_build import glued, html
@@ -136,6 +137,13 @@ def test_the_deployed_model_gets_worse_and_retraining_on_a_month_does_not_undo_i
 
 
 @pytest.mark.slow
+def test_v1_misses_most_of_the_new_phishing_that_lacks_urgency_words(chapter_values):
+    assert _number(chapter_values, "share_low_urgency") > 0.4
+    assert _number(chapter_values, "caught_low_urgency") < _number(chapter_values, "caught_high_urgency") - 0.3
+    assert _number(chapter_values, "caught_low_urgency") < 0.5
+
+
+@pytest.mark.slow
 def test_the_retrained_v2_no_longer_ranks_urgency_words_in_its_top_three(chapter_values):
     assert _number(chapter_values, "v2_urgency_rank") >= 4
     assert "urgency_words" not in chapter_values["v2_top3"]
@@ -161,6 +169,9 @@ def other_seeds(baseline_model) -> dict[int, pd.DataFrame]:
                                          n_estimators=30, n_train=2000, n_test=1000, n_repeats=2, random_state=seed)
         scores = result.scores
         summary = imp.drift_summary(result)
+        aug_oct = imp.drift_year_traffic("2024-08-01", "2024-10-31", random_state=seed)
+        summary.attrs["caught"] = imp.recall_by_level(baseline_model, aug_oct, "urgency_words",
+                                                      bins=[-np.inf, 1, 2, np.inf], labels=["0-1", "2", "3+"])
         summary.attrs["ap"] = {
             "v1_before": scores.loc[imp.BEFORE_DRIFT, "deployed"].mean(),
             "v1_aug_oct": scores.loc[imp.AUGUST_TO_OCTOBER, "deployed"].mean(),
@@ -206,6 +217,15 @@ def test_other_seeds_show_impurity_spreading_credit_and_the_ap_drop(other_seeds)
         ap = summary.attrs["ap"]
         assert ap["v1_aug_oct"] < ap["v1_before"] - 0.05, seed
         assert ap["monthly_aug_oct"] < ap["v1_before"] - 0.05, seed
+
+
+@pytest.mark.slow
+def test_other_seeds_show_v1_missing_the_phishing_without_urgency_words(other_seeds):
+    for seed, summary in other_seeds.items():
+        caught = summary.attrs["caught"]
+        assert caught.loc["0-1", "share_of_phishing"] > 0.4, seed
+        assert caught.loc["0-1", "caught"] < caught.loc["3+", "caught"] - 0.3, seed
+        assert caught.loc["0-1", "caught"] < 0.5, seed
 
 
 @pytest.mark.slow

@@ -277,6 +277,59 @@ def test_importance_shares_reject_a_month_without_positive_importance():
         imp.importance_shares(pd.DataFrame([[0.3, 0.1], [0.0, -0.1]], columns=["a", "b"]))
 
 
+class _UrgencyRule:
+    """A stand-in model: phishing probability 1 exactly when an email has two or more urgency words."""
+
+    feature_names_in_ = np.array(FEATURES, dtype=object)
+
+    def predict_proba(self, X):
+        p = (X["urgency_words"].to_numpy() >= 2).astype(float)
+        return np.column_stack([1 - p, p])
+
+
+URGENCY_BINS = [-np.inf, 1, 2, np.inf]
+
+
+def test_recall_by_level_counts_the_phishing_each_group_catches():
+    emails = imp.drift_year_traffic("2024-08-01", "2024-08-31")
+    table = imp.recall_by_level(_UrgencyRule(), emails, "urgency_words", URGENCY_BINS, labels=["0-1", "2", "3+"])
+    phishing = emails[emails["label"] == 1]
+    assert list(table.index) == ["0-1", "2", "3+"]
+    assert table["phishing_emails"].sum() == len(phishing)
+    assert table.loc["0-1", "phishing_emails"] == (phishing["urgency_words"] <= 1).sum()
+    assert table["share_of_phishing"].sum() == pytest.approx(1.0)
+    assert table["caught"].tolist() == [0.0, 1.0, 1.0]
+
+
+def test_recall_by_level_uses_the_threshold(training_data):
+    table = imp.recall_by_level(_UrgencyRule(), training_data, "urgency_words", URGENCY_BINS, threshold=0.99)
+    assert table["caught"].iloc[-1] == 1.0  # probability 1 clears any threshold below 1
+
+
+def test_recall_by_level_shows_v1_missing_phishing_without_urgency_words(baseline_model):
+    august = imp.drift_year_traffic("2024-08-01", "2024-08-31")
+    table = imp.recall_by_level(baseline_model, august, "urgency_words", URGENCY_BINS)
+    assert table["caught"].iloc[0] < table["caught"].iloc[-1] - 0.3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"bins": [2, 1]}, "increasing"), ({"bins": [0]}, "increasing"), ({"labels": ["a"]}, "name the 3 bins"),
+     ({"threshold": 1.0}, "threshold"), ({"feature": "colour"}, "unknown feature"),
+     ({"bins": [0.5, 1, 2, 3]}, "outside the bins")],
+)
+def test_recall_by_level_rejects_bad_arguments(training_data, kwargs, message):
+    arguments = {"feature": "urgency_words", "bins": URGENCY_BINS, **kwargs}
+    with pytest.raises(ValueError, match=message):
+        imp.recall_by_level(_UrgencyRule(), training_data, **arguments)
+
+
+def test_recall_by_level_needs_phishing(training_data):
+    legitimate = training_data[training_data["label"] == 0]
+    with pytest.raises(ValueError, match="no phishing"):
+        imp.recall_by_level(_UrgencyRule(), legitimate, "urgency_words", URGENCY_BINS)
+
+
 # --- the summary of the challenge ---------------------------------------------------------------------
 
 

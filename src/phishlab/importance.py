@@ -39,7 +39,7 @@ from phishlab.course import COURSE_SEED
 from phishlab.plotting import PALETTE, course_style
 from phishlab.scenarios import MULTI_WAVE_DRIFT, DriftScenario
 from phishlab.simulation import FEATURES, generate_daily_batches
-from phishlab.training import check_labelled_frame, train_model
+from phishlab.training import check_labelled_frame, predict_proba, train_model
 
 __all__ = [
     "AFTER_DRIFT",
@@ -61,6 +61,7 @@ __all__ = [
     "plot_rank_bump",
     "rank_table",
     "ranking_stability",
+    "recall_by_level",
     "top_k_features",
     "top_k_overlap",
 ]
@@ -666,3 +667,62 @@ def plot_importance_heatmap(
         if title:
             fig.suptitle(title)
     return fig
+
+
+def recall_by_level(
+    model,
+    emails: pd.DataFrame,
+    feature: str,
+    bins: Sequence[float],
+    labels: Sequence[str] | None = None,
+    threshold: float = 0.5,
+) -> pd.DataFrame:
+    """Share of the phishing emails a model flags, by level of one feature.
+
+    Shows what a model's reliance on a feature does to the emails that lack it,
+    e.g. how much new phishing without urgency words a model trained on old
+    phishing still catches.
+
+    Parameters
+    ----------
+    model : fitted pipeline
+        Scored with :func:`phishlab.training.predict_proba`.
+    emails : pandas.DataFrame
+        Labelled emails; only the phishing ones (``label`` 1) are used.
+    feature : str
+        The feature whose levels define the groups.
+    bins : sequence of float
+        Increasing bin edges, as :func:`pandas.cut` takes them (right-closed).
+    labels : sequence of str, optional
+        One name per bin; by default the intervals.
+    threshold : float, default=0.5
+        An email is flagged when its phishing probability is at least ``threshold``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per bin: ``phishing_emails`` (count), ``share_of_phishing`` and
+        ``caught`` (the share the model flags, NaN for an empty bin).
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must be in (0, 1), got {threshold}")
+    check_labelled_frame(emails, list(getattr(model, "feature_names_in_", FEATURES)))
+    if feature not in emails.columns:
+        raise ValueError(f"unknown feature {feature!r}")
+    edges = np.asarray(bins, dtype=float)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError(f"bins must be at least two increasing edges, got {list(bins)!r}")
+    if labels is not None and len(labels) != edges.size - 1:
+        raise ValueError(f"labels must name the {edges.size - 1} bins, got {len(labels)}")
+    phishing = emails[emails["label"] == 1]
+    if phishing.empty:
+        raise ValueError("emails contain no phishing")
+    flagged = predict_proba(model, phishing) >= threshold
+    groups = pd.cut(phishing[feature], edges, labels=labels)
+    if groups.isna().any():
+        raise ValueError(f"some values of {feature!r} fall outside the bins {list(bins)}")
+    table = pd.DataFrame({"group": groups.to_numpy(), "flagged": flagged}).groupby("group", observed=False)["flagged"]
+    result = pd.DataFrame({"phishing_emails": table.size(), "caught": table.mean()})
+    result.insert(1, "share_of_phishing", result["phishing_emails"] / len(phishing))
+    result.index.name = feature
+    return result
