@@ -145,6 +145,12 @@ def test_on_october_v2_as_registered_is_the_most_expensive_and_cost_tuned_points
         1000 * number(glue, "test_v2_tuned_cost") / int(glue["n_test"]))
 
 
+def test_a_large_class_weight_at_half_makes_the_same_decision_as_a_low_threshold(two_builds):
+    glue = values(two_builds[0])
+    assert number(glue, "best_weight") == max(costs.PHISHING_WEIGHTS)
+    assert number(glue, "test_best_half_fpr") == number(glue, "test_v2_tuned_fpr") == 1.0
+
+
 def test_the_bayes_threshold_missed_nothing_in_october_but_lost_to_quarantining_everything_on_validation(two_builds):
     glue = values(two_builds[0])
     assert int(glue["test_v2_bayes_fn"]) == 0
