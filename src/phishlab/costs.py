@@ -18,6 +18,10 @@ validation emails; :func:`september_sample` draws those emails.
 If a model's scores were calibrated probabilities, decision theory would give
 the best threshold without any search: flag an email when its probability of
 being phishing is at least :func:`bayes_threshold`, ``cost_fp / (cost_fp + cost_fn)``.
+A forest trained with class weights and SMOTE overstates the odds of phishing
+(:func:`odds_inflation`); the Bayes threshold corrected for that lands near the
+searched one. :func:`price_sensitivity` and the ``plot_*`` functions show what
+each price, setting and threshold costs.
 """
 
 from __future__ import annotations
