@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 from book_build import glued, html
-from challenge_notebooks import SOLUTIONS, run_with_replacement
+from challenge_notebooks import EXERCISES, SOLUTIONS, run_with_replacement
 from sklearn.metrics import roc_curve
 
 from phishlab import course
@@ -65,7 +65,11 @@ def test_chapter_shows_both_figures_the_results_table_and_the_exercise_link(two_
         assert re.search(r'<img[^>]+src="[^"]+\.png"', match.group(1)), f"{name} has no image"
     tables = re.findall(r"<table.*?</table>", text, flags=re.S)
     assert any("decision rule" in t and "hard vote OR" in t and "F1 (%)" in t for t in tables), "no results table"
-    assert re.search(r'<a[^>]+href="[^"]*01_ensemble\.ipynb"', text), "no download link to the exercise notebook"
+    # The exercise notebook as a download, not the page's own source.
+    link = re.search(r'<a class="[^"]*download[^"]*"[^>]+href="([^"]*_downloads/[^"]*/01_ensemble\.ipynb)"', text)
+    assert link, "no download link to the exercise notebook"
+    downloaded = (build / "_build" / "html" / "book" / "challenges" / link.group(1)).resolve()
+    assert downloaded.read_bytes() == (EXERCISES / "01_ensemble.ipynb").read_bytes(), "the student version is offered"
 
 
 def test_on_september_the_best_soft_vote_is_v2_alone(two_builds):
