@@ -14,8 +14,10 @@ A random forest can say which features it relies on in two ways:
 
 This module computes both for every month of a stretch of traffic
 (:func:`monthly_importances`), ranks the features (:func:`rank_table`,
-:func:`top_k_features`) and measures how far each month's ranking is from a
-reference month's (:func:`ranking_stability`).
+:func:`top_k_features`), measures how far each month's ranking is from a
+reference month's (:func:`ranking_stability`, :func:`top_k_overlap`), sums up
+the challenge's conclusions (:func:`drift_summary`) and draws the rankings
+(:func:`plot_rank_bump`, :func:`plot_importance_heatmap`).
 """
 
 from __future__ import annotations
@@ -73,6 +75,18 @@ DRIFT_YEAR_END = dt.date(2025, 2, 28)
 IMPORTANCE_KINDS: tuple[str, ...] = ("impurity", "permutation_monthly", "permutation_deployed")
 """The three importances :func:`monthly_importances` computes, in the order it returns them."""
 
+BEFORE_DRIFT = pd.period_range("2024-01", "2024-07", freq="M", name="month")
+"""January to July 2024: the months before the first wave."""
+
+AUGUST_TO_OCTOBER = pd.period_range("2024-08", "2024-10", freq="M", name="month")
+"""The months between the August and the November wave."""
+
+AFTER_DRIFT = pd.period_range("2024-08", "2025-02", freq="M", name="month")
+"""August 2024 to February 2025: every month from the first wave on."""
+
+FEBRUARY_WAVE = pd.Period("2025-02", freq="M")
+"""The month of the third wave (attachment-borne lures)."""
+
 
 def drift_year_traffic(
     start: dt.date | str = DRIFT_YEAR_START,
@@ -87,6 +101,17 @@ def drift_year_traffic(
     (100 emails a day, 10 % phishing, seed :data:`~phishlab.course.COURSE_SEED`),
     but following :data:`~phishlab.scenarios.MULTI_WAVE_DRIFT`, so that up to
     October 2024 the emails are the course's own.
+
+    Parameters
+    ----------
+    start, end : date or str, default January 2024 to February 2025
+        First and last day, inclusive.
+    emails_per_day : float, default=100
+        Mean daily volume (smaller is faster, e.g. for exercises).
+    scenario : DriftScenario, default=MULTI_WAVE_DRIFT
+        The drift the phishing follows.
+    random_state : int, default=COURSE_SEED
+        Seed; a day's emails depend only on the seed and the date.
 
     Returns
     -------
@@ -111,8 +136,9 @@ def _forest(model):
 
 
 def _feature_names(model, features: Sequence[str] | None) -> list[str]:
-    names = list(features) if features is not None else list(getattr(model, "feature_names_in_", FEATURES))
-    return names
+    if features is not None:
+        return list(features)
+    return list(getattr(model, "feature_names_in_", FEATURES))
 
 
 def impurity_importance(model, features: Sequence[str] | None = None) -> pd.Series:
@@ -421,20 +447,6 @@ def ranking_stability(importances_by_month: pd.DataFrame, k: int = 3, reference=
     return result
 
 
-
-BEFORE_DRIFT = pd.period_range("2024-01", "2024-07", freq="M", name="month")
-"""January to July 2024: the months before the first wave."""
-
-AUGUST_TO_OCTOBER = pd.period_range("2024-08", "2024-10", freq="M", name="month")
-"""The months between the August and the November wave."""
-
-AFTER_DRIFT = pd.period_range("2024-08", "2025-02", freq="M", name="month")
-"""August 2024 to February 2025: every month from the first wave on."""
-
-FEBRUARY_WAVE = pd.Period("2025-02", freq="M")
-"""The month of the third wave (attachment-borne lures)."""
-
-
 def _months(table: pd.DataFrame, months: pd.PeriodIndex, what: str) -> pd.DataFrame:
     missing = [str(month) for month in months if month not in table.index]
     if missing:
@@ -526,8 +538,10 @@ FEATURE_STYLE: Mapping[str, tuple[str, str]] = {
 
 
 def _month_labels(index: pd.Index) -> list[str]:
-    return [pd.Period(month, freq="M").strftime("%b\n%Y") if i == 0 or pd.Period(month, freq="M").month == 1
-            else pd.Period(month, freq="M").strftime("%b") for i, month in enumerate(index)]
+    """Tick labels: the month's short name, with the year under the first month and every January."""
+    months = [pd.Period(month, freq="M") for month in index]
+    return [month.strftime("%b\n%Y") if i == 0 or month.month == 1 else month.strftime("%b")
+            for i, month in enumerate(months)]
 
 
 def _month_axis_label(index: pd.Index) -> str:
