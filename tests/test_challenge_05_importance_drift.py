@@ -127,6 +127,9 @@ def test_the_deployed_models_ranking_barely_moves(chapter_values):
     deployed = _number(chapter_values, "spearman_after_permutation_deployed")
     for view in MONTHLY_VIEWS:
         assert deployed > _number(chapter_values, f"spearman_after_{view}"), view
+    # "Its importances do change in size": urgency_words' share falls although its rank holds.
+    assert _number(chapter_values, "urgency_share_aug_oct_permutation_deployed") < _number(
+        chapter_values, "urgency_share_before_permutation_deployed") - 0.1
 
 
 @pytest.mark.slow
@@ -202,6 +205,7 @@ def test_other_seeds_keep_the_deployed_models_ranking(other_seeds):
         assert deployed["urgency_in_top_k_aug_oct"] == 3, seed
         assert deployed["urgency_rank_aug_oct"] <= 2, seed
         assert deployed["attachments_rank_feb"] >= 4, seed
+        assert deployed["urgency_share_aug_oct"] < deployed["urgency_share_before"] - 0.1, seed
         for view in MONTHLY_VIEWS:
             assert deployed["spearman_after"] > summary.loc[view, "spearman_after"], (seed, view)
             assert summary.loc[view, "attachments_rank_feb"] <= 2, (seed, view)
