@@ -89,6 +89,14 @@ def test_before_august_the_top_two_never_change_in_any_view(chapter_values):
 
 
 @pytest.mark.slow
+def test_after_the_waves_importance_spreads_beyond_the_top_two(chapter_values):
+    for view in ("permutation_monthly", "permutation_deployed"):
+        before = _number(chapter_values, f"top2_share_before_{view}")
+        assert _number(chapter_values, f"top2_share_after_{view}") < before - 0.15, view
+    assert _number(chapter_values, "top2_share_after_impurity") < _number(chapter_values, "top2_share_before_impurity")
+
+
+@pytest.mark.slow
 def test_the_third_place_is_unsettled_even_before_august(chapter_values):
     assert _number(chapter_values, "overlap_before_permutation_monthly") < 1
 
@@ -217,6 +225,9 @@ def test_other_seeds_show_impurity_spreading_credit_and_the_ap_drop(other_seeds)
     for seed, summary in other_seeds.items():
         impurity, permutation = summary.loc["impurity"], summary.loc["permutation_monthly"]
         assert impurity["top2_share_before"] < permutation["top2_share_before"] - 0.1, seed
+        assert impurity["top2_share_after"] < impurity["top2_share_before"], seed
+        for view in ("permutation_monthly", "permutation_deployed"):
+            assert summary.loc[view, "top2_share_after"] < summary.loc[view, "top2_share_before"] - 0.15, (seed, view)
         assert impurity["length_share_before"] > 2 * permutation["length_share_before"], seed
         ap = summary.attrs["ap"]
         assert ap["v1_aug_oct"] < ap["v1_before"] - 0.05, seed

@@ -363,6 +363,7 @@ def test_drift_summary_on_hand_made_importances():
     assert row["overlap_before"] == pytest.approx(1.0)
     assert row["overlap_after"] == pytest.approx((6 / 3 + 2 / 3) / 7)
     assert row["top2_share_before"] == pytest.approx(0.70)
+    assert row["top2_share_after"] == pytest.approx((6 * 0.70 + 0.80) / 7)
     assert row["length_share_before"] == pytest.approx(0.15)
     # Scaling a table does not change shares or ranks.
     pd.testing.assert_series_equal(summary.loc["permutation_monthly"], row, check_names=False)

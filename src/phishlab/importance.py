@@ -482,7 +482,8 @@ def drift_summary(result: MonthlyImportances, k: int = 3) -> pd.DataFrame:
         - ``spearman_before``, ``spearman_after``, ``overlap_before``, ``overlap_after``:
           means of :func:`ranking_stability` against January, over February--July
           and over :data:`AFTER_DRIFT`;
-        - ``top2_share_before``: mean share of the two most important features before August;
+        - ``top2_share_before``, ``top2_share_after``: mean share of each month's two most
+          important features before August and over :data:`AFTER_DRIFT`;
         - ``length_share_before``: mean share of ``email_length`` before August.
     """
     if not isinstance(result, MonthlyImportances):
@@ -499,7 +500,7 @@ def drift_summary(result: MonthlyImportances, k: int = 3) -> pd.DataFrame:
                                for month, row in table.iterrows()})
         shares = importance_shares(table)
         stability = ranking_stability(table, k=k, reference=BEFORE_DRIFT[0])
-        top2_share = np.sort(shares.loc[BEFORE_DRIFT].to_numpy(), axis=1)[:, -2:].sum(axis=1)
+        top2_share = pd.Series(np.sort(shares.to_numpy(), axis=1)[:, -2:].sum(axis=1), index=shares.index)
         rows[kind] = {
             "same_top2_before": int(same_top2[BEFORE_DRIFT].sum()),
             "same_top2_all": int(same_top2.sum()),
@@ -514,7 +515,8 @@ def drift_summary(result: MonthlyImportances, k: int = 3) -> pd.DataFrame:
             "spearman_after": float(stability.loc[AFTER_DRIFT, "spearman"].mean()),
             "overlap_before": float(stability.loc[before.index[1:], "overlap"].mean()),
             "overlap_after": float(stability.loc[AFTER_DRIFT, "overlap"].mean()),
-            "top2_share_before": float(top2_share.mean()),
+            "top2_share_before": float(top2_share[BEFORE_DRIFT].mean()),
+            "top2_share_after": float(top2_share[AFTER_DRIFT].mean()),
             "length_share_before": float(shares.loc[BEFORE_DRIFT, "email_length"].mean()),
         }
     return pd.DataFrame.from_dict(rows, orient="index")
