@@ -16,7 +16,7 @@ import re
 import numpy as np
 import pytest
 from book_build import glued, html
-from challenge_notebooks import SOLUTIONS, run_with_replacement
+from challenge_notebooks import EXERCISES, SOLUTIONS, run_with_replacement
 
 from phishlab import costs, course
 from phishlab.registry import ModelRegistry
@@ -68,7 +68,11 @@ def test_chapter_shows_its_three_figures_the_results_table_and_the_exercise_link
     tables = re.findall(r"<table.*?</table>", text, flags=re.S)
     assert any("v2.0, registered threshold" in t and "quarantine every email" in t and "US$ per 1,000 emails" in t
                and "FPR" in t and "FN" in t for t in tables), "no results table"
-    assert re.search(r'<a[^>]+href="[^"]*03_cost_weighted\.ipynb"', text), "no download link to the exercise notebook"
+    # The exercise notebook as a download, not the page's own source (which has the same file name).
+    link = re.search(r'<a class="[^"]*download[^"]*"[^>]+href="([^"]*_downloads/[^"]*/03_cost_weighted\.ipynb)"', text)
+    assert link, "no download link to the exercise notebook"
+    downloaded = (build / "_build" / "html" / "book" / "challenges" / link.group(1)).resolve()
+    assert downloaded.read_bytes() == (EXERCISES / "03_cost_weighted.ipynb").read_bytes(), "not the student version"
 
 
 def test_the_bayes_threshold_is_cost_fp_over_the_sum_and_far_below_v2s_threshold(two_builds):
