@@ -59,6 +59,7 @@ def storyline_artifacts(tmp_path_factory):
 _BOOK_BUILDS = pytest.StashKey[list]()
 
 
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Start the two book builds as soon as the tests are known, and run the tests that read them last.
 
