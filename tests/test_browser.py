@@ -217,8 +217,11 @@ def test_search_finds_every_chapter(page, site):
         page.goto(site + path)
         term = search_term(page)
         page.goto(f"{site}search.html?q={term}")
-        page.wait_for_selector("#search-results ul.search li", timeout=20_000)
-        page.wait_for_function("document.querySelector('#search-results p.search-summary') !== null")
+        # Results appear one by one; the summary line changes when the last is shown.
+        page.wait_for_function("""() => {
+            const summary = document.querySelector('#search-results p.search-summary');
+            return summary && /Search finished|did not match/.test(summary.innerText);
+        }""", timeout=30_000)
         hits = page.locator("#search-results ul.search li a").evaluate_all(
             "els => els.map(a => new URL(a.getAttribute('href'), document.baseURI).pathname)")
         assert any(hit.endswith("/" + path) or hit == "/" + path for hit in hits), f"'{term}' does not find {path}"
