@@ -299,3 +299,16 @@ def test_the_august_log_is_v1s_prediction_log_of_august(baseline_model):
     assert set(log["model_version"]) == {"1.0"}
     phishing = log[log.actual == 1]
     assert phishing["prediction"].mean() < 0.6  # the drift blinds v1.0
+
+
+def test_traffic_under_another_scenario_is_the_course_traffic_until_that_scenario_differs():
+    from phishlab.scenarios import MULTI_WAVE_DRIFT
+
+    before = ("2024-10-30", "2024-10-31")  # the August wave only, in both scenarios
+    pd.testing.assert_frame_equal(course.production_traffic(*before),
+                                  course.production_traffic(*before, scenario=MULTI_WAVE_DRIFT))
+    november = ("2024-11-10", "2024-11-11")
+    a = course.production_traffic(*november)
+    b = course.production_traffic(*november, scenario=MULTI_WAVE_DRIFT)
+    assert not a.equals(b)
+    assert len(course.production_traffic(*november, emails_per_day=10)) < len(a)

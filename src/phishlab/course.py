@@ -195,17 +195,41 @@ def ensure_baseline(registry: ModelRegistry) -> Pipeline:
 # --- the storyline after July: drift, feedback, retraining, A/B test, rollout ---------------------
 
 
-def production_traffic(start: dt.date | str, end: dt.date | str) -> pd.DataFrame:
+def production_traffic(
+    start: dt.date | str,
+    end: dt.date | str,
+    scenario: DriftScenario | None = None,
+    emails_per_day: float = 100,
+    random_state: int = COURSE_SEED,
+) -> pd.DataFrame:
     """The production emails of ``start`` to ``end``, as every chapter sees them.
 
     The course's traffic: about 100 emails a day, 10 % phishing, seeded with
     :data:`COURSE_SEED` and following :data:`DRIFT_SCENARIO` (which changes
     nothing before 1 August 2024). A day's emails do not depend on the range
-    asked for. Columns as :func:`phishlab.simulation.generate_daily_batches`.
+    asked for. The challenges replay the same traffic under another scenario
+    (e.g. :data:`phishlab.scenarios.MULTI_WAVE_DRIFT`): before that scenario's
+    first difference, the emails are the chapters' own.
+
+    Parameters
+    ----------
+    start, end : date or str
+        First and last day, inclusive.
+    scenario : DriftScenario, optional
+        The drift the phishing follows; default :data:`DRIFT_SCENARIO`.
+    emails_per_day : float, default=100
+        Mean daily volume (smaller is faster, e.g. in exercises).
+    random_state : int, default=COURSE_SEED
+        Seed of the traffic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as :func:`phishlab.simulation.generate_daily_batches`.
     """
     return generate_daily_batches(
-        start, end, emails_per_day=100, phishing_rate=0.10, scenario=DRIFT_SCENARIO,
-        random_state=COURSE_SEED,
+        start, end, emails_per_day=emails_per_day, phishing_rate=0.10,
+        scenario=DRIFT_SCENARIO if scenario is None else scenario, random_state=random_state,
     )
 
 

@@ -37,10 +37,10 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import train_test_split
 
-from phishlab.course import COURSE_SEED
+from phishlab.course import COURSE_SEED, production_traffic
 from phishlab.plotting import PALETTE, course_style
 from phishlab.scenarios import MULTI_WAVE_DRIFT, DriftScenario
-from phishlab.simulation import FEATURES, generate_daily_batches
+from phishlab.simulation import FEATURES
 from phishlab.training import check_labelled_frame, predict_proba, train_model
 
 __all__ = [
@@ -118,10 +118,8 @@ def drift_year_traffic(
     pandas.DataFrame
         Columns as :func:`phishlab.simulation.generate_daily_batches`.
     """
-    return generate_daily_batches(
-        start, end, emails_per_day=emails_per_day, phishing_rate=0.10, scenario=scenario,
-        random_state=random_state,
-    )
+    return production_traffic(start, end, scenario=scenario, emails_per_day=emails_per_day,
+                              random_state=random_state)
 
 
 def _forest(model):

@@ -43,7 +43,7 @@ from phishlab.monitoring import add_rolling_metrics, daily_metrics
 from phishlab.registry import ModelRegistry
 from phishlab.retraining import threshold_for_fpr
 from phishlab.scenarios import MULTI_WAVE_DRIFT, DriftScenario
-from phishlab.simulation import FEATURES, generate_daily_batches, generate_training_set
+from phishlab.simulation import FEATURES, generate_training_set
 from phishlab.training import check_labelled_frame, predict_proba, train_model
 
 __all__ = [
@@ -204,8 +204,7 @@ def multi_wave_traffic(start, end, random_state: int, scenario: DriftScenario = 
         Columns of :func:`phishlab.simulation.generate_daily_batches` plus
         ``day`` (the email's date at midnight).
     """
-    emails = generate_daily_batches(start, end, emails_per_day=100, phishing_rate=0.10,
-                                    scenario=scenario, random_state=random_state)
+    emails = course.production_traffic(start, end, scenario=scenario, random_state=random_state)
     return emails.assign(day=emails["timestamp"].dt.normalize())
 
 
