@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -60,3 +61,18 @@ def test_released_version_fails_only_where_the_student_writes_code(name, artifac
     assert stubs, "the release has no place for the student's code"
     # Cells before the first stub (imports, data) must run for the student as they are.
     assert min(failed) > stubs[0], failed
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("{not json", "error: solutions/challenges/broken.ipynb"),
+    (json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "marks no student code"),
+])
+def test_release_script_names_the_notebook_it_cannot_release(tmp_path, content, message):
+    folder = tmp_path / "solutions" / "challenges"
+    folder.mkdir(parents=True)
+    shutil.copy(SOLUTIONS / "release.py", folder)
+    (folder / "broken.ipynb").write_text(content, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(folder / "release.py")], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "exercises").exists()

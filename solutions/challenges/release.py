@@ -48,7 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = []
     for source in sorted(HERE.glob("*.ipynb")):
         target = RELEASE / source.name
-        text = student_version(source)
+        try:
+            text = student_version(source)
+        except (OSError, ValueError) as error:  # unreadable JSON is a ValueError too
+            print(f"error: {source.relative_to(HERE.parents[1])}: {error}", file=sys.stderr)
+            return 2
         if target.exists() and target.read_text(encoding="utf-8") == text:
             continue
         stale.append(target)
