@@ -55,3 +55,22 @@ def test_the_course_style_cycles_through_the_palette():
     with plotting.course_style():
         cycle = [entry["color"].upper() for entry in matplotlib.rcParams["axes.prop_cycle"]]
     assert cycle and set(cycle) <= {colour.upper() for colour in plotting.PALETTE.values()}
+
+
+# A label names its quantity and, in brackets, its unit; categorical and date axes need no unit.
+AXIS_LABEL = re.compile(r"""(?:set_[xy]label\(\s*|\b[xy]label=)f?(["'])(.*?)(?<!\\)\1""")
+NEEDS_NO_UNIT = re.compile(r"\bclass\b|\bDate\b|\b20\d\d\b")
+PACKAGE = Path(plotting.__file__).parent
+
+
+def axis_labels() -> list[tuple[str, str]]:
+    """(file, label) for every literal axis label in the chapters and the package's plotting code."""
+    sources = [*CHAPTERS, *sorted(PACKAGE.glob("*.py"))]
+    return [(path.name, match.group(2)) for path in sources
+            for match in AXIS_LABEL.finditer(path.read_text(encoding="utf-8"))]
+
+
+def test_every_axis_label_gives_its_unit():
+    labels = axis_labels()
+    assert len(labels) >= 25, "too few axis labels found: is the pattern still right?"
+    assert [(name, label) for name, label in labels if "(" not in label and not NEEDS_NO_UNIT.search(label)] == []
