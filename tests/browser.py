@@ -110,30 +110,21 @@ _EMPTY_OUTPUTS = """() => Array.from(document.querySelectorAll('.cell_output'))
 
 
 def open_page(page, url: str) -> PageReport:
-    """Load ``url`` in ``page`` (a Playwright page) and report what went wrong."""
+    """Load ``url`` in a fresh Playwright ``page`` and report what went wrong.
+
+    The page must be new: the listeners registered here stay on it.
+    """
     report = PageReport(url)
-
-    def on_console(message) -> None:
-        if message.type == "error":
-            report.console_errors.append(message.text)
-
-    def on_response(response) -> None:
-        if response.status >= 400:
-            report.failed_requests.append(f"{response.status} {response.url}")
-
-    page.on("console", on_console)
+    page.on("console", lambda message: message.type == "error" and report.console_errors.append(message.text))
     page.on("pageerror", lambda error: report.console_errors.append(f"uncaught {error}"))
     page.on("requestfailed", lambda request: report.failed_requests.append(f"{request.failure} {request.url}"))
-    page.on("response", on_response)
-    try:
-        page.goto(url, wait_until="load")
-        # MathJax and the theme finish their work after "load".
-        page.wait_for_load_state("networkidle")
-        report.broken_images = page.evaluate(_BROKEN_IMAGES)
-        report.empty_outputs = page.evaluate(_EMPTY_OUTPUTS)
-    finally:
-        page.remove_listener("console", on_console)
-        page.remove_listener("response", on_response)
+    page.on("response", lambda response: response.status >= 400
+            and report.failed_requests.append(f"{response.status} {response.url}"))
+    page.goto(url, wait_until="load")
+    # MathJax and the theme finish their work after "load".
+    page.wait_for_load_state("networkidle")
+    report.broken_images = page.evaluate(_BROKEN_IMAGES)
+    report.empty_outputs = page.evaluate(_EMPTY_OUTPUTS)
     return report
 
 
