@@ -5,6 +5,10 @@ Instructor sources (with reference solutions and hidden tests) live in
 writes the student version to ``exercises/<assignment>/``.
 """
 
+import os
+import sys
+from pathlib import Path
+
 c = get_config()  # noqa: F821 -- provided by nbgrader when it loads this file
 
 c.CourseDirectory.course_id = "phishing-detector-course"
@@ -17,10 +21,22 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # A grading run must finish: a notebook cell that loops forever is stopped.
 c.ExecutePreprocessor.timeout = 120
 
-# The hidden test cells call the course's graders (autograder/, next to this
-# file): make them importable in the kernels nbgrader starts.
-import os  # noqa: E402
-from pathlib import Path  # noqa: E402
-
+# The graders (autograder/, next to this file) must be importable by nbgrader
+# itself and by the kernels it starts (the hidden test cells call them).
 _course_root = str(Path(__file__).resolve().parent)
+sys.path.insert(0, _course_root)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_course_root, os.environ.get("PYTHONPATH")) if p)
+
+# `nbgrader autograde` never runs a submission in a kernel: its Execute step is
+# replaced by the course's sandboxed grader, which writes each hidden test
+# cell's output (feedback and points) from the trusted side. So the notebook's
+# own code cannot award itself points. See autograder/nbgrader_hook.py.
+from nbgrader.converters.autograde import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
+
+from autograder.nbgrader_hook import SandboxedAutograde  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    SandboxedAutograde if step is Execute else step
+    for step in Autograde.class_traits()["autograde_preprocessors"].default_value
+]

@@ -41,9 +41,10 @@ def run(*args: str | Path, env: dict[str, str] | None = None) -> None:
 
 
 def setup() -> None:
-    """Create the virtual environment and install what the course needs."""
+    """Create the virtual environment and install what the course needs, bubblewrap included."""
     if sys.version_info < MIN_PYTHON:
         sys.exit(f"Python {'.'.join(map(str, MIN_PYTHON))}+ is required; this is {sys.version.split()[0]}")
+    system_tools(GRADING_PACKAGES)
     digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in INSTALL_INPUTS)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest and venv_python().exists():
         return
@@ -74,22 +75,26 @@ def build_book() -> None:
     print(f"\nThe book is in {ROOT / '_build' / 'html' / 'index.html'}")
 
 
-# Debian packages the tests use, by the command each provides.
-SYSTEM_PACKAGES = {
-    "bwrap": "bubblewrap",  # the graders' strongest sandbox
-    "chromium": "chromium",  # the browser tests read the book as a student does
-}
+# Debian packages, by the command each provides.
+GRADING_PACKAGES = {"bwrap": "bubblewrap"}  # the graders run student code only in its sandbox
+TEST_PACKAGES = {"chromium": "chromium"}  # the browser tests read the book as a student does
+WHY = {"bubblewrap": "the graders refuse to run student code without it",
+       "chromium": "the browser tests are skipped without it"}
 
 
-def system_tools() -> None:
-    """Install the Debian packages the tests need, where that is possible without asking.
+def system_tools(packages: dict[str, str]) -> None:
+    """Install Debian packages the course needs, where that is possible without asking.
 
     Only as root on a Debian-like system (a CI machine, a container). Elsewhere
-    nothing is installed: the graders fall back to weaker isolation and the
-    browser tests are skipped, each with a message saying what is missing.
+    nothing is installed, and a line says what to install and why.
     """
-    missing = [package for command, package in SYSTEM_PACKAGES.items() if not shutil.which(command)]
-    if not missing or os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+    missing = [package for command, package in packages.items() if not shutil.which(command)]
+    if not missing:
+        return
+    if os.name != "posix" or os.geteuid() != 0 or not shutil.which("apt-get"):
+        for package in missing:
+            print(f"note: {package} is not installed ({WHY[package]}); install it with your package manager, "
+                  f"e.g. sudo apt-get install {package}", flush=True)
         return
     print(f"installing {', '.join(missing)} from Debian", flush=True)
     quiet = {"cwd": ROOT, "stdout": subprocess.DEVNULL, "env": {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}}
@@ -101,7 +106,7 @@ def system_tools() -> None:
 
 def test(pytest_args: list[str]) -> None:
     """Lint, then run the whole test suite (it includes a strict book build)."""
-    system_tools()
+    system_tools(TEST_PACKAGES)
     python = venv_python()
     run(python, "-m", "ruff", "check", ".")
     run(python, "-m", "pytest", *pytest_args, env=book_env())

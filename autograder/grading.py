@@ -3,9 +3,11 @@
 The trusted side of the protocol described in :mod:`autograder.sandbox`:
 
 1. :class:`Plan` builds every check's inputs from a fixed seed and computes the
-   reference's answers here, once per assignment (not once per submission);
-2. :class:`Grader` runs a submission's cells in a fresh sandboxed child and asks
-   it for the student's answers to the same inputs -- plain data only;
+   reference's answers here, once per assignment (not once per submission),
+   recording what the reference asks the callees it lends (:mod:`autograder.oracles`);
+2. :class:`Grader` runs a submission's cells in fresh sandboxed children and
+   asks them for the student's answers to the same inputs -- plain data only,
+   each within its time limit, the whole submission within one budget;
 3. the answers are compared here, so nothing the student's code does to
    itself (lying ``__eq__``, patched NumPy, printed "all tests passed") can
    change a score.
@@ -13,6 +15,7 @@ The trusted side of the protocol described in :mod:`autograder.sandbox`:
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -23,13 +26,20 @@ import numpy as np
 
 from autograder import ASSIGNMENTS, plain
 from autograder.checks import Case, Check, FunctionSpec, Raised, Raises, same, show, show_case
-from autograder.reference import load_reference
-from autograder.sandbox import Sandbox, SandboxError, isolation_note
-from autograder.submission import SubmissionProblem, read_submission
+from autograder.oracles import CaseOracles, Lender
+from autograder.reference import BrokenReference, load_reference
+from autograder.sandbox import Budget, BudgetExhausted, Isolation, Sandbox, SandboxError
+from autograder.sandbox import isolation as strongest_isolation
+from autograder.submission import Submission, SubmissionProblem, read_submission
 
 SEED = 20241127
-CALL_TIMEOUT = 5.0     # seconds per call of a student function
-CELL_TIMEOUT = 10.0    # seconds per notebook cell
+CALL_TIMEOUT = 5.0        # seconds per call of a student function
+CELL_TIMEOUT = 10.0       # seconds per notebook cell
+SUBMISSION_SECONDS = 40.0  # wall-clock budget for everything one submission runs
+SUBMISSION_BYTES = 256 * 1024**2  # data one submission may send back, in all
+MAX_FAILURES = 3          # time-outs, crashes or memory errors of one function before its other cases are skipped
+RESOURCE_ERRORS = {"Timeout", "Crashed", "MemoryError", "RecursionError"}
+VIOLATIONS = {"ks_2samp", "kstest", "ks_1samp", "ks_twosamp"}
 
 
 @dataclass
@@ -87,10 +97,18 @@ class PlannedCheck:
     cases: list[Case]
     encoded: list[dict]
     expected: list[Any]
+    oracles: list[CaseOracles]
+    lender: Lender
 
 
 class Plan:
-    """Inputs and reference answers of every check of an assignment."""
+    """Inputs and reference answers of every check of an assignment.
+
+    Raises
+    ------
+    BrokenReference
+        When the instructor notebook does not load or lacks a graded function.
+    """
 
     def __init__(self, assignment: str, seed: int = SEED) -> None:
         if assignment not in ASSIGNMENTS:
@@ -108,10 +126,11 @@ class Plan:
             for index, check in enumerate(spec.checks):
                 rng = np.random.default_rng([seed, number, index])
                 cases = check.cases(rng)
-                expected = [self._expect(spec, check, case) for case in cases]
-                encoded = [{"args": plain.encode(list(case.args)), "kwargs": plain.encode(case.kwargs)}
-                           for case in cases]
-                planned.append(PlannedCheck(check, cases, encoded, expected))
+                lender = Lender(self.reference, check.oracles)
+                solved = [lender.record(functools.partial(self._expect, spec, check, case)) for case in cases]
+                planned.append(PlannedCheck(check, cases, [_encode(case) for case in cases],
+                                            [expected for expected, _ in solved], [table for _, table in solved],
+                                            lender))
             self.checks[spec.name] = planned
             self._mine(spec, number, seed)
 
@@ -139,15 +158,16 @@ class Plan:
             found = []
             for _ in range(batches):
                 for case in target.check.cases(rng):
-                    expected = self._expect(spec, target.check, case)
+                    expected, table = target.lender.record(functools.partial(self._expect, spec, target.check, case))
                     if _exposes(mistake, case, expected):
-                        found.append((case, expected))
+                        found.append((case, expected, table))
                 if len(found) >= keep:
                     break
-            for case, expected in found[:keep]:
+            for case, expected, table in found[:keep]:
                 target.cases.append(case)
                 target.expected.append(expected)
-                target.encoded.append({"args": plain.encode(list(case.args)), "kwargs": plain.encode(case.kwargs)})
+                target.oracles.append(table)
+                target.encoded.append(_encode(case))
 
     def _expect(self, spec: FunctionSpec, check: Check, case: Case):
         if check.property_check is not None:
@@ -159,8 +179,9 @@ class Plan:
         except Exception as error:
             return Raises(type(error).__name__)
 
-    def oracles(self, check: Check) -> dict:
-        return {name: self.reference[name] for name in check.oracles}
+
+def _encode(case: Case) -> dict:
+    return {"args": plain.encode(list(case.args)), "kwargs": plain.encode(case.kwargs)}
 
 
 def _credit_validation_only_when_working(function: FunctionResult, planned: list[PlannedCheck]) -> None:
@@ -188,26 +209,53 @@ def _exposes(mistake, case: Case, expected) -> bool:
 
 
 def _answer(message: dict):
-    if "value" in message:
-        try:
+    """The student's answer in a reply from the sandbox; anything malformed becomes opaque."""
+    try:
+        if "value" in message:
             return plain.decode(message["value"])
-        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError):
-            return plain.Opaque("malformed value")
-    if "timeout" in message:
-        return Raised(("Timeout",), f"did not finish within {message['timeout']:g} s")
-    error = message.get("error", {})
-    types = error.get("types") or [str(error.get("type", "Error"))]
-    return Raised(tuple(str(t) for t in types), str(error.get("message", "")))
+        if "timeout" in message:
+            return Raised(("Timeout",), f"did not finish within the time limit of {CALL_TIMEOUT:g} s")
+        error = message.get("error")
+        error = error if isinstance(error, dict) else {}
+        types = error.get("types")
+        if not isinstance(types, list) or not types:
+            types = [error.get("type", "Error")]
+        return Raised(tuple(str(t)[:80] for t in types[:8]), str(error.get("message", ""))[:500])
+    except Exception:  # whatever a hostile child sends, it is only a wrong answer
+        return plain.Opaque("malformed value")
+
+
+def _compare(compare, expected, actual) -> str | None:
+    try:
+        return compare(expected, actual)
+    except Exception as error:  # a value the comparison cannot handle is not the expected one
+        return f"the answer could not be compared with the expected one ({type(error).__name__})"
+
+
+def _skipped(reason: str) -> Raised:
+    return Raised(("Skipped",), reason)
 
 
 class Grader:
-    """Grades submissions of one assignment; reuse it for many submissions."""
+    """Grades submissions of one assignment; reuse it for many submissions.
 
-    def __init__(self, assignment: str, plan: Plan | None = None) -> None:
+    Parameters
+    ----------
+    assignment : str
+        The assignment id.
+    plan : Plan, optional
+        Built once and shared (the CLI builds it before forking its workers).
+    isolation : Isolation, optional
+        Defaults to :func:`autograder.sandbox.isolation`, which refuses to run
+        without the strong sandbox.
+    """
+
+    def __init__(self, assignment: str, plan: Plan | None = None, isolation: Isolation | None = None) -> None:
         self.plan = plan or Plan(assignment)
         self.assignment = assignment
-        self.sandbox = Sandbox()
-        self.other = Sandbox(hash_seed=1)
+        self.isolation = isolation or strongest_isolation()
+        self.sandbox = Sandbox(self.isolation)
+        self.other = Sandbox(self.isolation, hash_seed=1)
 
     def close(self) -> None:
         self.sandbox.close()
@@ -219,23 +267,20 @@ class Grader:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    # -- one submission ------------------------------------------------------------------------
-
-    def ungraded(self, status: str, message: str, isolation: str = "not run") -> SubmissionResult:
+    def ungraded(self, status: str, message: str) -> SubmissionResult:
         """A zero result for a submission that could not be graded at all, saying why."""
-        result = SubmissionResult(self.assignment, status, self.plan.max_score, messages=[message],
-                                  isolation=isolation)
-        for spec in self.plan.functions:
-            result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")
-        return result
+        return ungraded(self.plan, self.isolation, status, message)
 
     def grade(self, path: Path) -> SubmissionResult:
+        """Read and grade one notebook file."""
         try:
-            submission = read_submission(Path(path), self.assignment)
+            return self.grade_submission(read_submission(Path(path), self.assignment))
         except SubmissionProblem as problem:
-            return self.ungraded(problem.status, problem.message, isolation_note(self.sandbox.level))
-        result = SubmissionResult(self.assignment, "graded", self.plan.max_score,
-                                  isolation=isolation_note(self.sandbox.level))
+            return self.ungraded(problem.status, problem.message)
+
+    def grade_submission(self, submission: Submission) -> SubmissionResult:
+        """Grade a submission already read into memory."""
+        result = SubmissionResult(self.assignment, "graded", self.plan.max_score, isolation=self.isolation.note)
         for spec in self.plan.functions:
             result.functions[spec.name] = FunctionResult(spec.name, spec.points)
         result.messages += submission.messages
@@ -258,31 +303,44 @@ class Grader:
                 if any(check.violation for check in function.checks):
                     function.problem = ("scores 0: it must use NumPy only, and the NumPy-only check "
                                         "failed (see below)")
+                if children.failures.get(spec.name, 0) >= MAX_FAILURES:
+                    function.notes.append(f"{spec.name} timed out, crashed or ran out of memory {MAX_FAILURES} "
+                                          "times, so its remaining inputs were not run.")
         finally:
             children.close()
+            self.sandbox.reset()
+            self.other.reset()
+        result.messages += [f"{reason} and was skipped." for reason in children.excluded.values()]
+        if children.budget.exhausted():
+            result.messages.append(f"Grading stopped after the time budget of {SUBMISSION_SECONDS:g} s per "
+                                   "submission; whatever had not run by then scores 0.")
         return result
 
     def _run_check(self, spec: FunctionSpec, planned: PlannedCheck, children: _Children) -> CheckResult:
         check = planned.check
-        answers, violation = children.answers(spec.name, planned, numpy_only=check.numpy_only)
-        if check.other_process:
-            other_answers, _ = children.answers(spec.name, planned, other=True)
-            problem = check.property_check(answers, other_answers, planned.cases)
-            return self._property_result(check, problem)
+        numpy_only = check.numpy_only or spec.numpy_only
+        answers, violation = children.answers(spec.name, planned, numpy_only=numpy_only)
         if violation:
+            rule = next((c.hint for c in spec.checks if c.numpy_only), check.hint)
             return CheckResult(check.name, False, 0.0, check.points,
-                               f"Your function called scipy.stats.{violation}. {check.hint}", violation=True)
+                               f"Your function called scipy.stats.{violation}. {rule}", violation=True)
+        if check.other_process:
+            other_answers, _ = children.answers(spec.name, planned, numpy_only=numpy_only, other=True)
+            return self._property_result(check, _compare(lambda a, b: check.property_check(a, b, planned.cases),
+                                                         answers, other_answers))
         if check.property_check is not None:
-            return self._property_result(check, check.property_check(answers, planned.cases))
+            return self._property_result(check, _compare(lambda a, _: check.property_check(a, planned.cases),
+                                                         answers, None))
         compare = check.compare or same
         failures = []
         for case, expected, actual in zip(planned.cases, planned.expected, answers):
-            problem = compare(expected, actual)
+            problem = _compare(compare, expected, actual)
             if problem:
                 failures.append((case, expected, actual, problem))
         if not failures:
             return CheckResult(check.name, True, check.points, check.points)
-        failures.sort(key=lambda f: f[0].size)
+        # The smallest input that really ran: a skipped case explains nothing.
+        failures.sort(key=lambda f: (isinstance(f[2], Raised) and f[2].types[0] == "Skipped", f[0].size))
         case, expected, actual, problem = failures[0]
         hint = _diagnose(self.plan.mistakes[spec.name], failures[:5]) or check.hint
         text = (f"Your answer does not match the reference on {len(failures)} of {len(planned.cases)} inputs. "
@@ -296,6 +354,14 @@ class Grader:
         if problem is None:
             return CheckResult(check.name, True, check.points, check.points)
         return CheckResult(check.name, False, 0.0, check.points, f"{problem}\nHint:     {check.hint}")
+
+
+def ungraded(plan: Plan, isolation: Isolation, status: str, message: str) -> SubmissionResult:
+    """A zero result for a submission that could not be graded at all, saying why."""
+    result = SubmissionResult(plan.assignment, status, plan.max_score, messages=[message], isolation=isolation.note)
+    for spec in plan.functions:
+        result.functions[spec.name] = FunctionResult(spec.name, spec.points, problem="not graded")
+    return result
 
 
 def _diagnose(mistakes: list, failures: list) -> str | None:
@@ -320,7 +386,9 @@ def _diagnose(mistakes: list, failures: list) -> str | None:
 def _signature_problem(spec: FunctionSpec, parameters, reference) -> tuple[str | None, str | None]:
     """(reason the function cannot be graded, or a note about its signature)."""
     wanted = f"def {spec.name}({', '.join(spec.parameters)}...)"
-    if parameters is None:
+    if not isinstance(parameters, list) or not all(
+            isinstance(p, list) and len(p) == 3 and isinstance(p[0], str) and isinstance(p[1], str)
+            for p in parameters):
         return f"{spec.name} is not defined: keep the function name exactly as given ({wanted})", None
     reference_parameters = list(inspect.signature(reference).parameters.values())
     required = sum(p.default is inspect.Parameter.empty for p in reference_parameters)
@@ -331,7 +399,7 @@ def _signature_problem(spec: FunctionSpec, parameters, reference) -> tuple[str |
     if len(positional) < required and not star_args:
         return (f"{spec.name} takes {len(positional)} positional parameters but is called with {required}; "
                 f"keep the signature as given ({wanted})"), None
-    extra_required = [name for name, kind, has_default in parameters[required:]
+    extra_required = [name[:40] for name, kind, has_default in parameters[required:]
                       if kind in ("POSITIONAL_OR_KEYWORD", "KEYWORD_ONLY") and not has_default]
     if extra_required:
         return f"{spec.name} has extra required parameters {extra_required} in its signature ({wanted})", None
@@ -344,32 +412,60 @@ def _signature_problem(spec: FunctionSpec, parameters, reference) -> tuple[str |
 
 
 class _Children:
-    """The sandboxed processes of one submission, restarted after a crash."""
+    """The sandboxed processes of one submission, within one time and data budget.
+
+    A child is restarted after a crash or a time-out (reloading the cells), a
+    cell that hangs or kills its process is left out of later loads, and a
+    function that keeps failing for lack of resources has its remaining cases
+    skipped.
+    """
 
     def __init__(self, grader: Grader, cells: list[dict], result: SubmissionResult) -> None:
         self.grader, self.cells, self.result = grader, cells, result
         self.active: dict[tuple[bool, bool], Any] = {}
+        self.budget = Budget(SUBMISSION_SECONDS, SUBMISSION_BYTES)
+        self.excluded: dict[int, str] = {}  # cells that hung or stopped their process
         self.reported = False
+        self.failures: dict[str, int] = {}
 
     def _child(self, numpy_only: bool, other: bool):
         key = (numpy_only, other)
         child = self.active.get(key)
         if child is not None and not child.dead:
             return child
-        sandbox = self.grader.other if other else self.grader.sandbox
-        child = sandbox.fork(numpy_only=numpy_only)
-        reply = child.request({"op": "load", "cells": self.cells, "timeout": CELL_TIMEOUT},
-                              timeout=CELL_TIMEOUT * max(len(self.cells), 1) + 10)
-        if not self.reported:
-            self.reported = True
-            self.result.messages += _cell_messages(reply.get("cells", []))
-        self.active[key] = child
-        return child
+        for _attempt in range(MAX_FAILURES):
+            sandbox = self.grader.other if other else self.grader.sandbox
+            child = sandbox.fork(numpy_only=numpy_only)
+            child.budget = self.budget
+            cells = [(i, cell) for i, cell in enumerate(self.cells) if i not in self.excluded]
+            statuses = []
+            try:
+                for message in child.load([cell for _, cell in cells], CELL_TIMEOUT, self.budget.deadline):
+                    if message.get("cell") != len(statuses):
+                        raise SandboxError("the submission broke the grading protocol")
+                    statuses.append(message)
+            except BudgetExhausted:
+                raise
+            except (SandboxError, TimeoutError, OSError) as error:
+                if len(statuses) >= len(cells):
+                    raise SandboxError("the submission broke the grading protocol") from None
+                index, cell = cells[len(statuses)]
+                self.excluded[index] = (f"Cell {cell['id']!r} ran longer than {CELL_TIMEOUT:g} s"
+                                        if isinstance(error, TimeoutError) else
+                                        f"Cell {cell['id']!r} stopped the process running it")
+                continue
+            if not self.reported:
+                self.reported = True
+                self.result.messages += _cell_messages(statuses, [cell for _, cell in cells])
+            self.active[key] = child
+            return child
+        raise SandboxError("the notebook's cells keep stopping the process running them")
 
     def signatures(self, names: list[str]) -> dict:
         try:
             reply = self._child(False, False).request({"op": "signatures", "names": names}, timeout=30)
-            return reply.get("signatures", {})
+            signatures = reply.get("signatures", {})
+            return signatures if isinstance(signatures, dict) else {}
         except (SandboxError, TimeoutError, OSError):
             self.result.messages.append("The notebook's cells did not finish running (time or memory limit, "
                                         "or the process exited); no function could be graded.")
@@ -377,53 +473,88 @@ class _Children:
 
     def answers(self, function: str, planned: PlannedCheck, numpy_only: bool = False,
                 other: bool = False) -> tuple[list, str | None]:
-        """The student's answers to every case; a crash costs only the unanswered cases."""
+        """The student's answers to every case; a crash or hang costs only the case it happened on."""
         answers: list = [None] * len(planned.cases)
         violation = None
-        for _attempt in range(2):  # one retry protects against an interrupted child
+        while True:
             pending = [i for i, a in enumerate(answers) if a is None]
-            if not pending:
+            if not pending or self.budget.exhausted() or self.failures.get(function, 0) >= MAX_FAILURES:
                 break
+            received = 0
             try:
                 child = self._child(numpy_only, other)
                 cases = [planned.encoded[i] for i in pending]
-                for message in child.call(function, cases, CALL_TIMEOUT,
-                                          self.grader.plan.oracles(planned.check)):
-                    number = message.get("case")
-                    if type(number) is not int or not 0 <= number < len(pending):
+                for message in child.call(function, cases, CALL_TIMEOUT, self.budget.deadline,
+                                          _Loan(planned, pending), planned.lender.names):
+                    if message.get("case") != received:
                         raise SandboxError("the submission broke the grading protocol")
-                    index = pending[number]
-                    answers[index] = _answer(message)
-                    violation = violation or message.get("violation")
-                    if "timeout" in message:
-                        child.kill()  # the student's code may ignore the alarm next time
-                        break
-            except (SandboxError, TimeoutError, OSError, KeyError, ValueError, TypeError, RecursionError):
+                    answer = _answer(message)
+                    answers[pending[received]] = answer
+                    received += 1
+                    if message.get("violation") is not None:
+                        violation = violation or (message["violation"] if message["violation"] in VIOLATIONS
+                                                  else "ks_2samp")
+                    if isinstance(answer, Raised) and answer.types[0] in RESOURCE_ERRORS:
+                        self.failures[function] = self.failures.get(function, 0) + 1
+                        if answer.types[0] == "Timeout":
+                            child.kill()  # it may ignore the alarm next time
+                            break
+                        if self.failures[function] >= MAX_FAILURES:
+                            child.kill()
+                            break
+            except BudgetExhausted:
+                break
+            except (SandboxError, TimeoutError, OSError, KeyError, ValueError, TypeError, RecursionError) as error:
                 child = self.active.get((numpy_only, other))
                 if child is not None:
                     child.kill()
-        lost = Raised(("Crashed",), "the process running your code stopped (time limit, memory limit "
-                      "or exit) before answering")
-        return [lost if a is None else a for a in answers], violation
+                if received < len(pending) and not self.budget.exhausted():
+                    timed_out = isinstance(error, TimeoutError)
+                    answers[pending[received]] = Raised(
+                        ("Timeout",) if timed_out else ("Crashed",),
+                        f"did not finish within the time limit of {CALL_TIMEOUT:g} s" if timed_out else
+                        "the process running your code stopped (memory limit, exit or a broken reply) "
+                        "before answering")
+                    self.failures[function] = self.failures.get(function, 0) + 1
+        if self.budget.exhausted():
+            reason = f"not run: the submission used up its grading budget of {SUBMISSION_SECONDS:g} s"
+        else:
+            reason = f"not run: {function} timed out, crashed or ran out of memory {MAX_FAILURES} times"
+        return [_skipped(reason) if a is None else a for a in answers], violation
 
     def close(self) -> None:
         for child in self.active.values():
             child.kill()
 
 
-def _cell_messages(cells: list[dict]) -> list[str]:
+class _Loan:
+    """Answers the lent callees during one call of the child: each case from its own table and allowance."""
+
+    def __init__(self, planned: PlannedCheck, pending: list[int]) -> None:
+        self.planned, self.pending = planned, pending
+        self.case, self.spent = -1, {}
+
+    def __call__(self, local: int, name: str, args, kwargs):
+        if local != self.case:
+            self.case, self.spent = local, {}
+        index = self.pending[min(max(local, 0), len(self.pending) - 1)]
+        return self.planned.lender.answer(self.planned.oracles[index], self.spent, name, args, kwargs)
+
+
+def _cell_messages(statuses: list[dict], cells: list[dict]) -> list[str]:
     messages = []
-    for cell in cells:
-        status = cell.get("status")
-        if status == "syntax_error":
-            messages.append(f"Cell {cell['id']!r} has a syntax error ({cell.get('error')}); it was skipped, "
+    for status, cell in zip(statuses, cells):
+        kind = status.get("status")
+        name = repr(str(cell["id"])[:80])
+        if kind == "syntax_error":
+            messages.append(f"Cell {name} has a syntax error ({str(status.get('error'))[:200]}); it was skipped, "
                             "so nothing it defines exists.")
-        elif status == "exception":
-            error = cell.get("error", {})
-            messages.append(f"Cell {cell['id']!r} raised {error.get('type')} at the top level "
-                            f"({error.get('message', '')[:200]}); the rest of that cell did not run.")
-        elif status == "timeout":
-            messages.append(f"Cell {cell['id']!r} ran longer than {CELL_TIMEOUT:g} s and was stopped.")
+        elif kind == "exception":
+            error = status.get("error") if isinstance(status.get("error"), dict) else {}
+            messages.append(f"Cell {name} raised {str(error.get('type'))[:80]} at the top level "
+                            f"({str(error.get('message', ''))[:200]}); the rest of that cell did not run.")
+        elif kind == "timeout":
+            messages.append(f"Cell {name} ran longer than {CELL_TIMEOUT:g} s and was stopped.")
     return messages
 
 
@@ -433,4 +564,5 @@ def grade_notebook(path: Path, assignment: str) -> SubmissionResult:
         return grader.grade(Path(path))
 
 
-__all__ = ["CheckResult", "FunctionResult", "Grader", "Plan", "SubmissionResult", "grade_notebook"]
+__all__ = ["BrokenReference", "CheckResult", "FunctionResult", "Grader", "Plan", "SubmissionResult",
+           "grade_notebook", "ungraded"]

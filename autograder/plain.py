@@ -24,8 +24,9 @@ MAX_ITEMS = 2_000_000
 MAX_DEPTH = 32
 """Deepest nesting of lists, dicts and tuples one value may have."""
 
-_DTYPES = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-           "float16", "float32", "float64", "object", "datetime64[ns]", "str"}
+_SCALARS = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+            "float16", "float32", "float64"}
+_DTYPES = _SCALARS | {"object", "datetime64[ns]", "str"}
 
 
 class TooLarge(ValueError):
@@ -128,17 +129,18 @@ def _decode_float(value):
     return value
 
 
-def _decode_array(spec) -> np.ndarray:
+def _decode_array(spec, depth: int = 0) -> np.ndarray:
     dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
     if dtype not in _DTYPES:
         raise ValueError(f"unsupported dtype {dtype!r}")
-    if not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+    if not isinstance(shape, list) or len(shape) > 8 or not all(isinstance(n, int) and n >= 0 for n in shape) \
+            or not isinstance(data, list) or math.prod(shape) != len(data):
         raise ValueError("malformed shape")
     if dtype == "datetime64[ns]":
         array = pd.to_datetime(pd.Series(data, dtype=object)).to_numpy()
     elif dtype == "object":
         array = np.empty(len(data), dtype=object)
-        array[:] = [decode(v) for v in data]
+        array[:] = [decode(v, depth + 1) for v in data]
     elif dtype == "str":
         array = np.array(data, dtype=str)
     else:
@@ -157,24 +159,26 @@ def decode(value, depth: int = 0):
     if "$float" in value:
         return float(value["$float"])
     if "$np" in value:
+        if value["$np"] not in _SCALARS:
+            return Opaque("unsupported scalar type")
         return np.dtype(value["$np"]).type(_decode_float(value["value"]))
     if "$tuple" in value:
         return tuple(decode(v, depth + 1) for v in value["$tuple"])
     if "$dict" in value:
         return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in value["$dict"]}
     if "$ndarray" in value:
-        return _decode_array(value["$ndarray"])
+        return _decode_array(value["$ndarray"], depth)
     if "$index" in value:
         spec = value["$index"]
-        return pd.Index(_decode_array(spec["data"]), name=decode(spec["name"], depth + 1))
+        return pd.Index(_decode_array(spec["data"], depth), name=decode(spec["name"], depth + 1))
     if "$series" in value:
         spec = value["$series"]
-        return pd.Series(_decode_array(spec["data"]), index=decode(spec["index"], depth + 1),
+        return pd.Series(_decode_array(spec["data"], depth), index=decode(spec["index"], depth + 1),
                          name=decode(spec["name"], depth + 1))
     if "$dataframe" in value:
         spec = value["$dataframe"]
         columns = [decode(c, depth + 1) for c in spec["columns"]]
-        data = [_decode_array(d) for d in spec["data"]]
+        data = [_decode_array(d, depth) for d in spec["data"]]
         frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"], depth + 1))
         frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
         return frame

@@ -36,6 +36,21 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+def grade_ids(assignment: str, root: Path = ROOT) -> set[str]:
+    """The nbgrader cell ids of an assignment, which tell one assignment's notebook from another's.
+
+    Read from the instructor notebook, or, where only one assignment's reference
+    is present (a Gradescope bundle), from ``solutions/grade_ids.json``.
+    """
+    notebook = solution_notebook(assignment, root)
+    if notebook.exists():
+        cells = _cells(assignment, root)
+        return {c["metadata"]["nbgrader"]["grade_id"] for c in cells
+                if isinstance(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)}
+    known = json.loads((root / "solutions" / "grade_ids.json").read_text(encoding="utf-8"))
+    return set(known[assignment])
+
+
 def is_visible_test(nbgrader: dict) -> bool:
     """Read-only cells of visible tests (``check_<function>``) are tests, not code to load."""
     return str(nbgrader.get("grade_id", "")).startswith("check_")
@@ -69,12 +84,32 @@ def solution_lines(assignment: str, root: Path = ROOT) -> list[str]:
     return lines
 
 
+class BrokenReference(Exception):
+    """The instructor notebook cannot serve as the reference (a TA's problem, not a student's)."""
+
+
 def load_reference(assignment: str, root: Path = ROOT) -> dict[str, Callable]:
-    """The reference implementations of ``assignment``'s graded functions."""
+    """The reference implementations of ``assignment``'s graded functions.
+
+    Raises
+    ------
+    BrokenReference
+        With one line naming the notebook and what is wrong: it is unreadable,
+        its solution code fails, or it does not define a graded function.
+    """
+    notebook = solution_notebook(assignment, root)
+    try:
+        source = reference_source(assignment, root)
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BrokenReference(f"{notebook} cannot be read as a notebook ({type(error).__name__}: {error})") \
+            from None
     namespace: dict = {"__name__": f"reference_{assignment}"}
-    code = compile(reference_source(assignment, root), f"<reference solution of {assignment}>", "exec")
-    exec(code, namespace)
-    missing = [name for name in ASSIGNMENTS[assignment] if name not in namespace]
-    if missing:
-        raise ValueError(f"the {assignment} solution notebook does not define {missing}")
+    try:
+        exec(compile(source, f"<reference solution of {assignment}>", "exec"), namespace)
+    except Exception as error:
+        raise BrokenReference(f"the solution code in {notebook} fails: {type(error).__name__}: "
+                              f"{str(error).splitlines()[0] if str(error) else ''}") from None
+    for name in ASSIGNMENTS[assignment]:
+        if not callable(namespace.get(name)):
+            raise BrokenReference(f"{notebook} does not define the graded function {name}")
     return {name: namespace[name] for name in ASSIGNMENTS[assignment]}

@@ -2,17 +2,13 @@
 
 * :func:`feedback_text` -- the student's feedback, readable as Markdown;
 * :func:`gradescope_results` -- Gradescope's ``results.json`` format;
-* :func:`write_atomically` -- results land whole or not at all;
 * :func:`class_summary` -- per-check pass rates over a class, as a table and a figure.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import io
 from collections.abc import Iterable
-from pathlib import Path
 
 import pandas as pd
 
@@ -68,34 +64,11 @@ def gradescope_results(result, extra: dict | None = None) -> dict:
                           "max_score": check.max_score, "status": "passed" if check.passed else "failed",
                           "output": check.feedback, "visibility": "visible"})
     output = "\n".join(result.messages)
+    if result.isolation.startswith("WEAK"):
+        output = f"{result.isolation}\n{output}".rstrip()
     return {"score": result.score, "max_score": result.max_score, "output": output,
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
             "extra_data": {"status": result.status, "isolation": result.isolation, **(extra or {})}}
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename.
-
-    Like ``phishlab.registry``'s helper, kept separate because the graders do not
-    depend on the course package (the Gradescope bundle ships without it).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_result(out: Path, student: str, result, extra: dict | None = None) -> None:
-    """results.json and feedback.md of one student; results.json last, as the 'done' marker."""
-    folder = out / student / result.assignment
-    write_atomically(folder / "feedback.md", feedback_text(result))
-    write_atomically(folder / "results.json", json.dumps(gradescope_results(result, extra), indent=2) + "\n")
 
 
 def class_summary(results: Iterable[dict]) -> pd.DataFrame:
@@ -112,8 +85,8 @@ def class_summary(results: Iterable[dict]) -> pd.DataFrame:
     return summary.sort_values(["pass_rate", "students"]).reset_index()
 
 
-def plot_class_summary(summary: pd.DataFrame, path: Path, title: str) -> None:
-    """A horizontal bar chart of pass rates per check, saved to ``path``."""
+def plot_class_summary(summary: pd.DataFrame, title: str) -> bytes:
+    """A horizontal bar chart of pass rates per check, as PNG bytes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -128,5 +101,8 @@ def plot_class_summary(summary: pd.DataFrame, path: Path, title: str) -> None:
     ax.set_xlabel("students passing the check (%)")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
-    fig.savefig(path, dpi=100)
+    buffer = io.BytesIO()
+    # No timestamp in the file: a re-run writes identical bytes.
+    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
     plt.close(fig)
+    return buffer.getvalue()

@@ -3,9 +3,20 @@
 This file is not imported by the grading process. Its source (with that of
 :mod:`autograder.plain`) is sent to a fresh interpreter started inside the
 sandbox, which becomes the *zygote*: it imports NumPy, pandas and SciPy once,
-then forks one child per submission. A child runs the student's cells and
-calls the student's functions on the inputs it is sent, answering with plain
-data only. It never sees a reference solution or an expected output.
+then forks one child per request. A child runs the student's cells and calls
+the student's functions on the inputs it is sent, answering with plain data
+only. It never sees a reference solution or an expected output.
+
+In the namespace modes every child gets, before any student code runs:
+
+* its own PID namespace, of which it is process 1 -- when it dies, everything
+  it started dies with it, and it sees no other process;
+* its own mount namespace with a fresh, size-limited tmpfs on ``/tmp`` (its
+  only writable place, gone with the child) and a ``/proc`` that shows only
+  its own processes;
+* an unprivileged identity: a uid of its own when the zygote runs as root,
+  otherwise no capabilities in the sandbox's user namespace; and the
+  no-new-privileges flag, so no setuid program can give privileges back.
 
 Wire format: each message is a 4-byte big-endian length followed by UTF-8 JSON.
 """
@@ -16,25 +27,53 @@ import io
 import json
 import os
 import resource
+import shutil
 import signal
 import socket
 import struct
 import sys
-import tempfile
 
 import numpy  # noqa: F401 -- preloaded so that forks start warm
 import pandas  # noqa: F401
 import scipy.stats
+import scipy.stats.mstats  # noqa: F401 -- holds KS functions of its own
 
 plain = sys.modules["autograder_plain"]
 
-MAX_MESSAGE = 64 * 1024 * 1024
-NOBODY = 65534
-KS_FUNCTIONS = ("ks_2samp", "kstest", "ks_1samp")
+MAX_MESSAGE = 2 * 1024 * 1024
+"""Largest message a child sends; the grading process refuses larger ones too."""
+KS_FUNCTIONS = ("ks_2samp", "kstest", "ks_1samp", "ks_twosamp")
+SCRATCH_BYTES = 64 * 1024 * 1024
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS = 4, 24, 28, 38
+PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+# noroot, no-setuid-fixup and keep-caps, each locked: uid 0 can never regain capabilities.
+SECUREBITS_LOCKED_DOWN = 0x2F
 
 
 class CallTimeout(BaseException):
     """Raised in the child when a cell or a call runs past its time budget."""
+
+
+def _check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _mount(source, target, fstype, flags, data=None):
+    _check(_libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
+                       ctypes.c_ulong(flags), data.encode() if data else None), f"mount {target}")
+
+
+def _prctl(option, value=0):
+    return _libc.prctl(option, ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
+# -- the wire -----------------------------------------------------------------------------------------
 
 
 def send(sock, message):
@@ -47,8 +86,6 @@ def receive(sock):
     if header is None:
         return None
     (length,) = struct.unpack(">I", header)
-    if length > MAX_MESSAGE:
-        raise ValueError("message too large")
     body = _read_exactly(sock, length)
     return None if body is None else json.loads(body.decode("utf-8"))
 
@@ -81,73 +118,134 @@ def _describe(error):
     if len(message) > 500:
         message = message[:500] + "..."
     types = [cls.__name__ for cls in type(error).__mro__ if cls not in (object, BaseException)]
-    return {"type": type(error).__name__, "types": types, "message": message}
+    return {"type": type(error).__name__, "types": types[:8], "message": message}
 
 
-def _apply_limits(limits):
-    for name, value in limits.items():
-        which = getattr(resource, name)
-        try:
-            resource.setrlimit(which, (value, value))
-        except (ValueError, OSError):
-            pass
+# -- the NumPy-only rule ---------------------------------------------------------------------------------
 
 
-def _drop_privileges(workdir):
-    if os.geteuid() != 0:
-        return
-    os.chown(workdir, NOBODY, NOBODY)
-    os.setgroups([])
-    os.setgid(NOBODY)
-    os.setuid(NOBODY)
+class Tripwires:
+    """SciPy's Kolmogorov-Smirnov functions, found once in the zygote and disarmed in a child.
+
+    Disarming replaces them in every loaded SciPy module and also rewrites the
+    code of the original function objects (and of the implementations they
+    wrap), so a reference kept anywhere -- found through ``gc``, a closure or
+    ``__wrapped__`` -- raises too. The source files that define them are hidden
+    in the child, so reloading a module cannot bring them back.
+    """
+
+    def __init__(self):
+        self.originals = {}
+        for module_name, module in list(sys.modules.items()):
+            if not module_name.startswith("scipy") or module is None:
+                continue
+            for value in list(vars(module).values()):
+                if callable(value) and getattr(value, "__name__", None) in KS_FUNCTIONS \
+                        and str(getattr(value, "__module__", "")).startswith("scipy"):
+                    self.originals[id(value)] = value
+        self.files = set()
+        for function in list(self.originals.values()):
+            for inner in self._wrapped(function):
+                self.originals[id(inner)] = inner
+        for function in self.originals.values():
+            try:
+                source = inspect.getsourcefile(function)
+            except TypeError:
+                continue
+            if source:
+                self.files.add(os.path.realpath(source))
+                cached = getattr(sys.modules.get(function.__module__), "__cached__", None)
+                if cached and os.path.exists(cached):
+                    self.files.add(os.path.realpath(cached))
+
+    @staticmethod
+    def _wrapped(function):
+        found, pending = [], [function]
+        while pending:
+            current = pending.pop()
+            inner = getattr(current, "__wrapped__", None)
+            cells = [cell for cell in (getattr(current, "__closure__", None) or ())]
+            candidates = [inner] if inner is not None else []
+            for cell in cells:
+                try:
+                    candidates.append(cell.cell_contents)
+                except ValueError:
+                    continue
+            for candidate in candidates:
+                if inspect.isfunction(candidate) and candidate.__name__ in KS_FUNCTIONS \
+                        and candidate not in found:
+                    found.append(candidate)
+                    pending.append(candidate)
+        return found
+
+    def disarm(self, violations):
+        """Make every KS function raise, and record each call in ``violations``."""
+        by_id = self.originals
+        for module_name, module in list(sys.modules.items()):
+            if not module_name.startswith("scipy") or module is None:
+                continue
+            for attribute, value in list(vars(module).items()):
+                if id(value) in by_id:
+                    setattr(module, attribute, _tripwire(value.__name__, violations))
+        for function in by_id.values():
+            function.__code__ = _raising_code(function.__name__, function.__code__.co_freevars)
+            function.__globals__["_autograder_violations"] = violations
 
 
 def _tripwire(name, violations):
     def refuse(*args, **kwargs):
         violations.append(name)
         raise RuntimeError(f"scipy.stats.{name} is not allowed here: use NumPy only")
+    refuse.__name__ = name
     return refuse
+
+
+def _raising_code(name, freevars):
+    """A code object that records a violation and raises, with the same free variables."""
+    touch = "".join(f"        {var}\n" for var in freevars)
+    source = (f"def outer():\n    {' = '.join(freevars) + ' = None' if freevars else 'pass'}\n"
+              f"    def {name}(*args, **kwargs):\n{touch}"
+              f"        _autograder_violations.append({name!r})\n"
+              f"        raise RuntimeError('scipy.stats.{name} is not allowed here: use NumPy only')\n"
+              f"    return {name}\n")
+    namespace = {}
+    exec(compile(source, f"<tripwire {name}>", "exec"), namespace)
+    return namespace["outer"]().__code__
+
+
+# -- one child --------------------------------------------------------------------------------------------
 
 
 class Child:
     """Runs one submission: its cells, then calls to its functions."""
 
-    def __init__(self, sock, numpy_only):
+    def __init__(self, sock, numpy_only, tripwires):
         self.sock = sock
         self.namespace = {"__name__": "__main__", "__builtins__": __builtins__}
         self.violations = []
         if numpy_only:
-            # Installed before the student's code runs, in every SciPy module that
-            # holds the functions, so no import path reaches the originals.
-            originals = {id(getattr(scipy.stats, name)): name for name in KS_FUNCTIONS}
-            for module_name, module in list(sys.modules.items()):
-                if not module_name.startswith("scipy") or module is None:
-                    continue
-                for attribute, value in list(vars(module).items()):
-                    if id(value) in originals:
-                        setattr(module, attribute, _tripwire(originals[id(value)], self.violations))
+            tripwires.disarm(self.violations)
 
     def load(self, cells, timeout):
-        results = []
-        for cell in cells:
+        for index, cell in enumerate(cells):
             try:
                 code = compile(cell["source"], f"<cell {cell['id']}>", "exec")
-            except SyntaxError as error:
-                results.append({"id": cell["id"], "status": "syntax_error",
-                                "error": f"line {error.lineno}: {error.msg}"})
+            except (SyntaxError, ValueError) as error:
+                send(self.sock, {"cell": index, "status": "syntax_error",
+                                 "error": f"line {getattr(error, 'lineno', '?')}: {getattr(error, 'msg', error)}"})
                 continue
             try:
                 _limit(timeout)
                 exec(code, self.namespace)
                 _unlimit()
-                results.append({"id": cell["id"], "status": "ok"})
+                reply = {"cell": index, "status": "ok"}
             except CallTimeout:
-                results.append({"id": cell["id"], "status": "timeout",
-                                "error": f"ran longer than {timeout} s"})
+                reply = {"cell": index, "status": "timeout"}
             except BaseException as error:
                 _unlimit()
-                results.append({"id": cell["id"], "status": "exception", "error": _describe(error)})
-        send(self.sock, {"cells": results})
+                reply = {"cell": index, "status": "exception", "error": _describe(error)}
+            send(self.sock, reply)
+        send(self.sock, {"loaded": True})
 
     def signatures(self, names):
         found = {}
@@ -158,21 +256,24 @@ class Child:
                 continue
             try:
                 parameters = inspect.signature(value).parameters.values()
-                found[name] = [[p.name, p.kind.name, p.default is not inspect.Parameter.empty]
-                               for p in parameters]
+                found[name] = [[str(p.name), p.kind.name, p.default is not inspect.Parameter.empty]
+                               for p in parameters][:64]
             except (TypeError, ValueError):
                 found[name] = []
         send(self.sock, {"signatures": found})
 
-    def _oracle(self, name):
+    def _oracle(self, name, own):
+        """The reference's answer where the reference asked the same; the student's own function elsewhere."""
         def call_trusted(*args, **kwargs):
             send(self.sock, {"callback": name, "args": plain.encode(list(args)),
                              "kwargs": plain.encode(kwargs)})
             reply = receive(self.sock)
             if reply is None:
                 raise SystemExit(1)
-            if "error" in reply:
-                raise RuntimeError(reply["error"])
+            if "refused" in reply and callable(own):
+                return own(*args, **kwargs)
+            if "refused" in reply:
+                raise RuntimeError(reply["refused"])
             return plain.decode(reply["result"])
         call_trusted.__name__ = name
         return call_trusted
@@ -180,7 +281,7 @@ class Child:
     def call(self, function, cases, timeout, oracles):
         saved = {name: self.namespace.get(name) for name in oracles}
         for name in oracles:
-            self.namespace[name] = self._oracle(name)
+            self.namespace[name] = self._oracle(name, saved[name])
         try:
             for index, case in enumerate(cases):
                 target = self.namespace.get(function)
@@ -198,8 +299,12 @@ class Child:
                     _unlimit()
                     message = {"case": index, "error": _describe(error)}
                 if len(self.violations) > before:
-                    message["violation"] = self.violations[before]
+                    message["violation"] = str(self.violations[before])[:40]
                 try:
+                    data = json.dumps(message, allow_nan=False, separators=(",", ":"))
+                    if len(data) > MAX_MESSAGE - 1024:
+                        raise ValueError(f"the answer is {len(data) / 1e6:.1f} MB of data; answers are "
+                                         f"limited to {MAX_MESSAGE / 1e6:.0f} MB")
                     send(self.sock, message)
                 except (TypeError, ValueError) as error:
                     send(self.sock, {"case": index, "error": {"type": "UnsendableResult",
@@ -208,6 +313,32 @@ class Child:
             for name, value in saved.items():
                 self.namespace[name] = value
         send(self.sock, {"done": True})
+
+    def probe(self, paths):
+        """What this child can see and do: the grading process checks it before trusting the sandbox."""
+        writable = []
+        for folder in ("/", "/usr", "/sandbox", "/etc", "/dev", *paths):
+            try:
+                with open(os.path.join(folder, ".autograder-probe"), "w"):
+                    pass
+                writable.append(folder)
+            except OSError:
+                continue
+        try:
+            import phishlab  # noqa: F401
+            imports = "ok"
+        except Exception as error:  # reported, not raised: the grading process decides
+            imports = f"{type(error).__name__}: {error}"
+        processes = sorted(int(p) for p in os.listdir("/proc") if p.isdigit()) if os.path.isdir("/proc") else []
+        try:
+            status = open("/proc/self/status").read()
+            capabilities = int(status.split("CapEff:")[1].split()[0], 16)
+        except (OSError, IndexError, ValueError):
+            capabilities = None
+        send(self.sock, {"uid": os.getuid(), "euid": os.geteuid(), "processes": processes[:50],
+                         "interfaces": sorted(name for _, name in socket.if_nameindex()),
+                         "writable": writable, "visible": [p for p in paths if os.path.lexists(p)],
+                         "imports": imports, "cwd": os.getcwd(), "capabilities": capabilities})
 
     def serve(self):
         while True:
@@ -222,17 +353,76 @@ class Child:
             elif operation == "call":
                 self.call(request["function"], request["cases"], request["timeout"],
                           request.get("oracles", []))
+            elif operation == "probe":
+                self.probe(request["paths"])
             else:
                 return
 
 
-def child_main(fd, request):
+def _close_other_fds(keep):
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd != keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _private_mounts(uid, hidden_files):
+    """A mount namespace of our own: fresh /tmp and /proc, and the hidden files covered."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    owner = f",uid={uid},gid={uid}" if uid is not None else ""
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+           f"size={SCRATCH_BYTES},nr_inodes=4096,mode=0700{owner}")
+    _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "subset=pid,hidepid=invisible")
+    for path in hidden_files:
+        _mount("/dev/null", path, None, MS_BIND)
+
+
+def _drop_privileges(uid):
+    """Become ``uid`` (zygote running as real root) or lose every capability (user namespace)."""
+    if uid is not None:
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+    elif os.geteuid() == 0:
+        for capability in range(64):
+            _prctl(PR_CAPBSET_DROP, capability)
+        _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
+        _check(_prctl(PR_SET_SECUREBITS, SECUREBITS_LOCKED_DOWN), "securebits")
+        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
+        data = (ctypes.c_uint32 * 6)()
+        _check(_libc.capset(header, data), "capset")
+    _check(_prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
+
+
+def _apply_limits(limits):
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def child_main(fd, request, config, tripwires):
     os.setsid()
-    workdir = tempfile.mkdtemp(prefix="submission-")
-    if request.get("drop_privileges"):
-        _drop_privileges(workdir)
+    _close_other_fds(fd)
+    uid = request.get("uid")
+    if config["namespaces"]:
+        _private_mounts(uid, sorted(tripwires.files) if request.get("numpy_only") else [])
+        workdir = "/tmp"
+    else:
+        workdir = request["workdir"]
+        os.makedirs(workdir, mode=0o700)
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+    _drop_privileges(uid)
     _apply_limits({name: int(value) for name, value in request["limits"].items()})
     os.chdir(workdir)
+    os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir})
     devnull = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(devnull, target)
@@ -242,19 +432,27 @@ def child_main(fd, request):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock = socket.socket(fileno=fd)
     try:
-        Child(sock, request.get("numpy_only", False)).serve()
+        Child(sock, request.get("numpy_only", False), tripwires).serve()
     finally:
         os._exit(0)
 
 
-def zygote_main(fd, in_namespace):
-    try:  # No ptrace or core dumps of the fork server by its children.
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
-    except (OSError, AttributeError):
-        pass
+# -- the fork server ---------------------------------------------------------------------------------------
+
+
+def zygote_main(fd, config):
+    """Serve fork and kill requests from the grading process on ``fd``.
+
+    ``config["namespaces"]``: give each child its own PID and mount namespaces
+    (inside bubblewrap); otherwise children get a scratch folder under
+    ``config["scratch"]``, removed when they are killed.
+    """
+    _prctl(PR_SET_DUMPABLE, 0)  # no ptrace and no /proc/<pid>/mem of the fork server
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
+    tripwires = Tripwires()
+    own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY) if config["namespaces"] else None
     control = socket.socket(fileno=fd)
-    children = []
+    children = {}
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(control, 1 << 16, 4)
@@ -264,34 +462,52 @@ def zygote_main(fd, in_namespace):
             return
         request = json.loads(data.decode("utf-8"))
         if request["op"] == "fork":
+            if config["namespaces"]:
+                _check(_libc.unshare(CLONE_NEWPID), "unshare pid")
             pid = os.fork()
             if pid == 0:
                 control.close()
-                child_main(fds[0], request)
+                child_main(fds[0], request, config, tripwires)
+            if config["namespaces"]:
+                _check(_libc.setns(own_pid_namespace, CLONE_NEWPID), "setns")
             for extra in fds:
                 os.close(extra)
-            children.append(pid)
+            children[pid] = (request.get("workdir"), request.get("uid"))
             control.sendall(json.dumps({"pid": pid}).encode("utf-8"))
         elif request["op"] == "kill":
-            _kill_all([int(request["pid"])], in_namespace=False)
+            pids = [int(request["pid"])] if request["pid"] in children else []
+            _kill(pids, children)
             control.sendall(b'{"killed": true}')
         elif request["op"] == "reset":
-            # Between submissions: whatever the last one left running goes.
-            _kill_all(children, in_namespace)
-            children = []
+            _kill(list(children), children)
             control.sendall(b'{"reset": true}')
 
 
-def _kill_all(children, in_namespace):
-    """Kill previous children, their process groups and, in a namespace, every leftover."""
-    for pid in children:
+def _kill(pids, children):
+    """Kill children with everything they started, and remove their scratch folders."""
+    for pid in pids:
         for kill in (os.killpg, os.kill):
             try:
                 kill(pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-    if in_namespace:
-        try:  # everything in the namespace but this process and its init
+        workdir, uid = children.pop(pid, (None, None))
+        if workdir:
+            if uid is not None:  # without namespaces: every process of the child's own uid
+                _kill_user(uid)
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _kill_user(uid):
+    """Kill every process of ``uid`` from a helper that takes that uid (kill(-1) spares nobody else)."""
+    done, signal_done = os.pipe()
+    if os.fork() == 0:
+        try:
+            os.close(done)
+            os.setresuid(uid, uid, uid)
             os.kill(-1, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        finally:
+            os._exit(0)
+    os.close(signal_done)
+    os.read(done, 1)  # end of file once the helper has finished (SIGCHLD is ignored: no waitpid)
+    os.close(done)

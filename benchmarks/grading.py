@@ -9,10 +9,12 @@ For each assignment it builds one class of submissions in nbgrader's layout --
 a third complete, a third untouched releases, a third with one function left
 unanswered -- grades all of them with the course's command (``--jobs`` = all
 cores), and grades the first ``--nbgrader-sample`` of the *same* submissions
-with ``nbgrader autograde`` in a scratch copy of the course (a full class would
-take nbgrader most of an hour). It prints both throughputs and their ratio.
+with stock ``nbgrader autograde`` (which runs each notebook in a kernel) in a
+scratch copy of the course (a full class would take nbgrader most of an hour).
+It prints both throughputs and their ratio, and the throughput of this course's
+own ``nbgrader autograde``, whose Execute step is the sandboxed grader.
 Targets: 100 submissions per assignment in under 60 s, and at least 10 times
-nbgrader's throughput.
+stock nbgrader's throughput.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = ("ks_drift", "mcnemar", "canary")
+
+
+# Appended to the scratch course's config: nbgrader's own autograde steps, the notebook run in a kernel.
+STOCK_AUTOGRADE = """
+c.Autograde.autograde_preprocessors = Autograde.class_traits()["autograde_preprocessors"].default_value
+"""
 
 
 def build_class(assignment: str, folder: Path, count: int) -> list[str]:
@@ -73,28 +81,34 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
-        course = scratch / "course"
-        course.mkdir()
-        shutil.copy(ROOT / "nbgrader_config.py", course)
-        shutil.copytree(ROOT / "solutions", course / "solutions")
-        shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
+        courses = {"stock": scratch / "stock", "sandboxed": scratch / "sandboxed"}
+        for kind, course in courses.items():
+            course.mkdir()
+            config = (ROOT / "nbgrader_config.py").read_text(encoding="utf-8")
+            if kind == "stock":
+                config += STOCK_AUTOGRADE
+            (course / "nbgrader_config.py").write_text(config, encoding="utf-8")
+            shutil.copytree(ROOT / "solutions", course / "solutions")
+            shutil.copytree(ROOT / "autograder", course / "autograder", ignore=shutil.ignore_patterns("__pycache__"))
         env["PHISHLAB_ARTIFACTS"] = str(scratch / "artifacts")
         for assignment in args.assignments:
-            submitted = course / "submitted"
             students = build_class(assignment, scratch / "class" / assignment, args.submissions)
             ours = timed([sys.executable, "-m", "autograder", "grade", str(scratch / "class" / assignment),
                           "--assignment", assignment, "--out", str(scratch / "out" / assignment)], ROOT, env)
-            timed([str(bin_dir / "nbgrader"), "generate_assignment", assignment, "--force"], course, env)
             sample = students[: args.nbgrader_sample]
-            for student in sample:
-                shutil.copytree(scratch / "class" / assignment / student / assignment,
-                                submitted / student / assignment)
-            theirs = timed([str(bin_dir / "nbgrader"), "autograde", assignment, "--force"], course, env)
-            ours_rate, theirs_rate = args.submissions / ours, len(sample) / theirs
+            times = {}
+            for kind, course in courses.items():
+                timed([str(bin_dir / "nbgrader"), "generate_assignment", assignment, "--force"], course, env)
+                for student in sample:
+                    shutil.copytree(scratch / "class" / assignment / student / assignment,
+                                    course / "submitted" / student / assignment)
+                times[kind] = timed([str(bin_dir / "nbgrader"), "autograde", assignment, "--force"], course, env)
+            ours_rate, theirs_rate = args.submissions / ours, len(sample) / times["stock"]
             verdict = "met" if ours < 60 or args.submissions != 100 else "MISSED"
             print(f"{assignment:9s} autograder: {args.submissions} submissions in {ours:6.1f} s "
-                  f"({ours_rate:5.2f}/s; 100 in < 60 s: {verdict}) | nbgrader autograde: {len(sample)} in "
-                  f"{theirs:6.1f} s ({theirs_rate:5.2f}/s) | ratio {ours_rate / theirs_rate:5.1f}x")
+                  f"({ours_rate:5.2f}/s; 100 in < 60 s: {verdict}) | stock nbgrader autograde: {len(sample)} in "
+                  f"{times['stock']:6.1f} s ({theirs_rate:5.2f}/s) | ratio {ours_rate / theirs_rate:5.1f}x | "
+                  f"this course's nbgrader autograde: {len(sample) / times['sandboxed']:5.2f}/s")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ constants that describe what the grader should make of it::
     REPLACES            graded functions whose answer cells the fixture takes over
                         without defining them (optional; e.g. a renamed function)
     NOT_MENTIONS        phrases the feedback must not contain (optional)
-    ISOLATION           the sandbox isolation level the expectations assume (optional;
-                        e.g. "bubblewrap" when the repository must be invisible)
 
 The constants are read with :mod:`ast`, never by importing the file: hostile
 fixtures must only ever run inside the grader's sandbox.
@@ -49,7 +47,7 @@ from autograder import ASSIGNMENTS
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 CONSTANTS = ("FEEDBACK_MENTIONS", "LOSES_POINTS_IN", "STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE",
-             "EXTRA_CELLS", "REPLACES", "NOT_MENTIONS", "ISOLATION")
+             "EXTRA_CELLS", "REPLACES", "NOT_MENTIONS")
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
 
@@ -286,3 +284,25 @@ def untouched_submission(assignment: str, out_path: Path, root: Path = ROOT) -> 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(root / "exercises" / assignment / f"{assignment}.ipynb", out_path)
     return out_path
+
+
+def sandbox_processes() -> list[str]:
+    """Live processes of a grader's sandbox: bubblewrap, a fork server, or a child with a sandbox uid."""
+    from autograder.sandbox import UNPRIVILEGED_UIDS
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            uid = entry.stat().st_uid
+        except (OSError, IndexError):
+            continue
+        if state == "Z":  # already dead, waiting to be reaped
+            continue
+        if "bwrap" in command.split(" ")[0] or "autograder_worker" in command \
+                or UNPRIVILEGED_UIDS[0] <= uid < UNPRIVILEGED_UIDS[1]:
+            found.append(f"{entry.name}: {command[:80]}")
+    return found

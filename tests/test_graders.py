@@ -5,8 +5,10 @@ The submissions are built from the fixture files in ``tests/fixtures`` (see
 
 * ``wrong/<assignment>/*.py``: one plausible mistake each; it must cost points
   in the functions it names, and the feedback must name the mistake;
-* ``hostile/<assignment>/*.py``: code that attacks the grader; it must gain no
-  points, crash nothing, and leave the grader fit for the next student;
+* ``hostile/<assignment>/*.py``: code that attacks the grader; a whole class of
+  them is graded at every isolation level in ``test_trust_boundary.py``; here,
+  the fixtures are checked for form, and the attacks on processes must leave the
+  grader fit for the next student;
 * malformed files (invalid JSON, old formats, huge files, ...) built below;
   each must end in a clear status.
 
@@ -17,7 +19,6 @@ Every test runs student code in the grader's sandbox: the module is slow.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 import time
@@ -80,13 +81,6 @@ REQUIRED_MISTAKES = {
 PROCESS_ATTACKS = ("kill_parent", "kill_all_processes", "fork_bomb", "os_exit_in_function",
                    "monkeypatch_top_level", "forged_protocol_messages", "memory_bomb")
 
-# Files that must be written by nobody but the repository's authors.
-PROTECTED = sorted([*(ROOT / "solutions").rglob("*.ipynb"), *(ROOT / "exercises").rglob("*.ipynb")])
-# What write_outside.py tries to plant (its marker is the student name "mallory").
-PLANTED = [ROOT / "grades.csv", Path("/grades.csv"), ROOT / "submitted" / "mallory",
-           ROOT / "autograded" / "mallory"]
-
-
 def _name(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
@@ -122,12 +116,6 @@ def grade():
         grader.close()
 
 
-def _isolation() -> str:
-    from autograder.sandbox import isolation_level
-
-    return isolation_level()
-
-
 def _assert_no_leak(result, assignment: str) -> None:
     feedback = result.feedback
     assert isinstance(feedback, str) and feedback.strip(), "the feedback is empty"
@@ -140,16 +128,6 @@ def _assert_no_leak(result, assignment: str) -> None:
 def _assert_mentions(feedback: str, phrases, where: str) -> None:
     missing = [phrase for phrase in phrases if phrase.lower() not in feedback.lower()]
     assert not missing, f"the feedback for {where} does not mention {missing}:\n{feedback}"
-
-
-def _host_state() -> dict:
-    state = {str(path): hashlib.sha256(path.read_bytes()).hexdigest() for path in PROTECTED}
-    for path in PLANTED:
-        if path.is_dir():
-            state[str(path)] = "exists"
-        elif path.is_file():
-            state[str(path)] = "mallory" in path.read_text(encoding="utf-8", errors="replace")
-    return state
 
 
 # --- the fixtures themselves (no grading) -------------------------------------------------------------
@@ -252,36 +230,6 @@ def test_wrong_submission_loses_points_and_names_the_mistake(path, tmp_path, gra
 
 
 # --- hostile code -----------------------------------------------------------------------------------------
-
-
-def _check_hostile(fixture, result) -> None:
-    meta = fixture.meta
-    assert result.status == "graded"
-    assert result.max_score == 10.0
-    scored = f"scored {result.score}:\n{result.feedback}"
-    assert result.score <= meta["MAX_SCORE"] + TOLERANCE, scored
-    assert result.score >= meta.get("MIN_SCORE", 0.0) - TOLERANCE, scored
-    for name in meta.get("LOSES_POINTS_IN", ()):
-        function = result.functions[name]
-        assert function.score < function.max_score - TOLERANCE, f"{name} kept full marks:\n{result.feedback}"
-    _assert_mentions(result.feedback, meta["STATUS_MENTIONS"], fixture.name)
-    present = [phrase for phrase in meta.get("NOT_MENTIONS", ()) if phrase.lower() in result.feedback.lower()]
-    assert not present, f"the feedback repeats the submission's fake output {present}:\n{result.feedback}"
-    _assert_no_leak(result, fixture.assignment)
-
-
-@pytest.mark.parametrize("path", HOSTILE, ids=_name)
-def test_hostile_submission_gains_nothing_and_breaks_nothing(path, tmp_path, grade, request):
-    fixture = read_fixture(path)
-    needed = fixture.meta.get("ISOLATION")
-    if needed and _isolation() != needed:
-        reason = f"the sandbox runs without {needed} isolation here: submissions can see the repository"
-        request.applymarker(pytest.mark.xfail(reason=reason, strict=False))
-    notebook = build_submission(fixture.assignment, path, tmp_path / "submission.ipynb")
-    before = _host_state()
-    result = grade(notebook, fixture.assignment)
-    assert _host_state() == before, "grading the submission changed files outside the sandbox"
-    _check_hostile(fixture, result)
 
 
 def _sandbox_processes() -> set[int]:

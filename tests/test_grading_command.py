@@ -56,11 +56,23 @@ def canary_decision(control, canary, max_fpr_ratio=1.5, min_negatives=50):
 }
 
 
+# An answer cell that tries to award itself the points in nbgrader's kernel.
+PATCH_THE_HOOK = """import autograder.nbgrader_hook
+autograder.nbgrader_hook.points_for = lambda *args, **kwargs: None
+"""
+
+
 def submission(kind: str, assignment: str, target: Path) -> Path:
-    """Write a reference, untouched or partly wrong notebook for ``assignment`` to ``target``."""
+    """Write a reference, untouched, partly wrong or hook-patching notebook for ``assignment`` to ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
     if kind == "untouched":
         shutil.copy(ROOT / "exercises" / assignment / f"{assignment}.ipynb", target)
+        return target
+    if kind == "patches_the_hook":
+        notebook = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+        first = next(c for c in notebook["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        first["source"] = PATCH_THE_HOOK + "".join(first["source"])
+        target.write_text(json.dumps(notebook), encoding="utf-8")
         return target
     notebook = json.loads((ROOT / "solutions" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
     if kind == "partly_wrong":
@@ -140,7 +152,7 @@ def test_rerun_is_identical_and_resumes_only_what_is_missing(graded):
     (out / "erin" / "ks_drift" / "results.json").unlink()  # as if the run had crashed there
     completed = run_command("grade", str(submissions), "--assignment", "ks_drift", "--out", str(out))
     assert completed.returncode == 0, completed.stderr
-    assert "4 already graded, 1 to grade" in completed.stdout
+    assert "4 already graded or not gradable, 1 to grade" in completed.stdout
     assert {p: p.read_bytes() for p in out.rglob("results.json")} == before
 
 
@@ -169,7 +181,11 @@ def test_gradescope_bundle_grades_a_submission_laid_out_as_gradescope_does(tmp_p
         names = set(bundle.namelist())
         bundle.extractall(root / "source")
     assert {"setup.sh", "run_autograder", "requirements.txt", "solutions/mcnemar/mcnemar.ipynb",
-            "autograder/grading.py"} <= names
+            "solutions/grade_ids.json", "autograder/grading.py"} <= names
+    # Only this assignment's reference, and readable by its owner alone.
+    assert not any(name.startswith(("solutions/ks_drift", "solutions/canary")) for name in names)
+    with zipfile.ZipFile(tmp_path / "gradescope_mcnemar.zip") as bundle:
+        assert bundle.getinfo("solutions/mcnemar/mcnemar.ipynb").external_attr >> 16 == 0o600
     submission("partly_wrong", "mcnemar", root / "submission" / "mcnemar.ipynb")
     env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
     run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
@@ -183,10 +199,98 @@ def test_gradescope_bundle_grades_a_submission_laid_out_as_gradescope_does(tmp_p
     assert 0 < results["score"] < 10
 
 
+# Looks for the instructor notebook wherever a Gradescope container might keep it, and grades with it.
+STEAL_FROM_GRADESCOPE = '''
+import glob, json, os
+
+def _stolen():
+    places = ["/autograder/source/solutions/mcnemar/mcnemar.ipynb", "../source/solutions/mcnemar/mcnemar.ipynb"]
+    places += glob.glob("/proc/*/cwd/solutions/mcnemar/mcnemar.ipynb")
+    places += glob.glob("/tmp/**/source/solutions/mcnemar/mcnemar.ipynb", recursive=True)
+    for place in places:
+        try:
+            cells = json.load(open(place))["cells"]
+        except (OSError, ValueError):
+            continue
+        namespace = {}
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell["cell_type"] == "code" and (meta.get("solution") or meta.get("locked")) and not meta.get("grade"):
+                exec("".join(cell["source"]), namespace)
+        return namespace
+    raise FileNotFoundError("no reference found")
+
+def mcnemar_table(y_true, pred_a, pred_b):
+    return _stolen()["mcnemar_table"](y_true, pred_a, pred_b)
+
+def mcnemar_test(table, exact=None, correction=True):
+    return _stolen()["mcnemar_test"](table, exact, correction)
+
+def compare_models(y_true, pred_a, pred_b, alpha=0.05):
+    return _stolen()["compare_models"](y_true, pred_a, pred_b, alpha)
+'''
+
+
+def test_gradescope_bundle_keeps_its_reference_from_a_hostile_submission(tmp_path):
+    assert run_command("gradescope", "mcnemar", "--out", str(tmp_path)).returncode == 0
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(tmp_path / "gradescope_mcnemar.zip") as bundle:
+        bundle.extractall(root / "source")
+    target = submission("untouched", "mcnemar", root / "submission" / "mcnemar.ipynb")
+    notebook = json.loads(target.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            cell["source"] = STEAL_FROM_GRADESCOPE if cell["id"] == "mcnemar_table" else "# moved above"
+    target.write_text(json.dumps(notebook), encoding="utf-8")
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "PYTHON": sys.executable}
+    run = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["score"] == 0.0, results
+    assert "no reference found" in json.dumps(results)
+
+
+def _setup_script(tmp_path: Path) -> Path:
+    assert run_command("gradescope", "canary", "--out", str(tmp_path)).returncode == 0
+    with zipfile.ZipFile(tmp_path / "gradescope_canary.zip") as bundle:
+        script = tmp_path / "setup.sh"
+        script.write_bytes(bundle.read("setup.sh"))
+    return script
+
+
+def _fake_commands(folder: Path, commands: dict[str, str]) -> Path:
+    folder.mkdir()
+    for name, body in commands.items():
+        (folder / name).write_text(f"#!/bin/sh\n{body}\n", encoding="utf-8")
+        (folder / name).chmod(0o755)
+    return folder
+
+
+def test_gradescope_setup_stops_at_once_on_an_image_without_python_3_11(tmp_path):
+    script = _setup_script(tmp_path)
+    # An image whose python3 is 3.10 and whose package manager has no python3.11 (nor anything else).
+    fake = _fake_commands(tmp_path / "bin", {"apt-get": "exit 0", "python3": "exit 1"})
+    run = subprocess.run(["/bin/bash", str(script)], env={"PATH": str(fake), "AUTOGRADER_ROOT": str(tmp_path)},
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1
+    assert "needs Python 3.11 or newer" in run.stderr and "Ubuntu 22.04" in run.stderr
+    assert not (tmp_path / "venv").exists()
+
+
+def test_gradescope_setup_prefers_the_newest_python_of_the_image(tmp_path):
+    script = _setup_script(tmp_path).read_text(encoding="utf-8")
+    newest = script[script.index("newest() {"):script.index("PYTHON=")]
+    fake = _fake_commands(tmp_path / "bin", {"python3": "exit 1", "python3.12": f'exec {sys.executable} "$@"'})
+    run = subprocess.run(["/bin/bash", "-c", newest + "newest"], env={"PATH": f"{fake}:/usr/bin:/bin"},
+                         capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "python3.12"
+
+
 def test_nbgrader_autograde_and_the_command_agree_on_honest_submissions(tmp_path):
     course = scratch_course(tmp_path)
     out = tmp_path / "out"
-    kinds = ("reference", "untouched", "partly_wrong")
+    kinds = ("reference", "untouched", "partly_wrong", "patches_the_hook")
     for assignment in ("ks_drift", "mcnemar", "canary"):
         nbgrader(course, "generate_assignment", assignment, "--force")
         for kind in kinds:
@@ -203,3 +307,5 @@ def test_nbgrader_autograde_and_the_command_agree_on_honest_submissions(tmp_path
         for kind in kinds:
             assert by_nbgrader[(assignment, kind)] == pytest.approx(float(ours[kind]["score"])), (assignment, kind)
         assert 0 < float(ours["partly_wrong"]["score"]) < 10
+        # Patching the hidden tests' grading function in the notebook gets no point through nbgrader.
+        assert by_nbgrader[(assignment, "patches_the_hook")] == 0.0

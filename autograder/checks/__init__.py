@@ -53,6 +53,23 @@ class Mistake:
     hint: str
 
 
+@dataclass(frozen=True)
+class Oracle:
+    """A graded callee lent to the student's function during a check (see :mod:`autograder.oracles`).
+
+    Parameters
+    ----------
+    name : str
+        The callee, e.g. ``"assign_to_canary"``.
+    per_item : str, optional
+        A parameter over which calls are answered item by item (the ids of a
+        bucketing function), so one call or several give the same answers.
+    """
+
+    name: str
+    per_item: str | None = None
+
+
 @dataclass
 class Check:
     """A group of cases worth ``points`` of one function.
@@ -76,10 +93,12 @@ class Check:
     property_check : callable, optional
         ``property_check(answers, cases) -> str | None`` for checks without a
         single right output (sticky bucketing): receives the student's answers.
-    oracles : tuple of str
-        Graded callees replaced by the reference during this check.
+    oracles : tuple of str or Oracle
+        Graded callees replaced by the reference during this check; they
+        answer only the calls the reference makes for the case being graded.
     numpy_only : bool
-        Run in a child where SciPy's KS functions are tripwires.
+        Run in a child where SciPy's KS functions are tripwires (see also
+        :attr:`FunctionSpec.numpy_only`).
     other_process : bool
         Also run the cases in a second, independently started interpreter and
         pass both answer lists to ``property_check``.
@@ -92,19 +111,24 @@ class Check:
     compare: Callable[[Any, Any], str | None] | None = None
     expect: Callable[[Callable, Case], Any] | None = None
     property_check: Callable[..., str | None] | None = None
-    oracles: tuple[str, ...] = ()
+    oracles: tuple[str | Oracle, ...] = ()
     numpy_only: bool = False
     other_process: bool = False
 
 
 @dataclass
 class FunctionSpec:
-    """The grading plan of one graded function."""
+    """The grading plan of one graded function.
+
+    ``numpy_only``: every check of the function runs with SciPy's KS functions
+    disarmed, so a function that detects the tripwire gains nothing by it.
+    """
 
     name: str
     parameters: tuple[str, ...]
     checks: list[Check]
     mistakes: list[Mistake] = field(default_factory=list)
+    numpy_only: bool = False
 
     @property
     def points(self) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from autograder.checks import Case, Check, FunctionSpec, Mistake, Raised, same
+from autograder.checks import Case, Check, FunctionSpec, Mistake, Oracle, Raised, same
 
 # --- assign_to_canary --------------------------------------------------------------------------------
 
@@ -382,7 +382,8 @@ def rollout_mistakes(reference) -> list[Mistake]:
     ]
 
 
-ROLLOUT_ORACLES = ("assign_to_canary", "canary_decision")
+# The rollout may bucket a day's emails in one call or several: the lent bucketing answers per id.
+ROLLOUT_ORACLES = (Oracle("assign_to_canary", per_item="email_ids"), "canary_decision")
 
 MISTAKE_FACTORIES = {"run_canary_rollout": rollout_mistakes}
 """Mistakes that need the reference (they reuse its bucketing and decision rule)."""

@@ -346,9 +346,11 @@ FUNCTIONS = [
             # A rule, not a skill: worth no points of its own, but breaking it costs the whole function.
             Check("NumPy only (no SciPy KS function)", 0.0, statistic_examples,
                   "Compute the statistic with NumPy only: the assignment forbids scipy.stats.ks_2samp and kstest "
-                  "in ks_statistic.", numpy_only=True, property_check=numpy_only),
+                  "in ks_statistic. D is the largest gap between the two ECDFs (np.sort and np.searchsorted "
+                  "give them), not the test's p-value.", numpy_only=True, property_check=numpy_only),
         ],
         KS_STATISTIC_MISTAKES,
+        numpy_only=True,
     ),
     FunctionSpec(
         "ks_drift_report", ("reference", "current", "features", "alpha", "correction"),
