@@ -38,5 +38,5 @@ from autograder.nbgrader_hook import SandboxedAutograde  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
     SandboxedAutograde if step is Execute else step
-    for step in Autograde.class_traits()["autograde_preprocessors"].default_value
+    for step in Autograde.class_traits()["autograde_preprocessors"].default()
 ]

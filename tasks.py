@@ -8,7 +8,9 @@ Usage (from the repository root, with Python 3.11 or newer)::
     python3 tasks.py setup    # only set up .venv
 
 The first run creates ``.venv`` and installs the pinned ``requirements.lock``
-plus this package; later runs reinstall only when those files change. Only the
+plus this package; later runs reinstall only when those files change. Every
+command also makes sure bubblewrap, the graders' sandbox, is installed: as root
+on Debian it is installed with apt-get, elsewhere a line says how. Only the
 standard library is used here, so this works on a fresh machine.
 """
 
@@ -27,6 +29,13 @@ VENV = Path(os.environ.get("PHISHLAB_VENV", ROOT / ".venv"))
 STAMP = VENV / ".phishlab-installed"
 INSTALL_INPUTS = ("requirements.lock", "pyproject.toml")
 MIN_PYTHON = (3, 11)
+
+
+# Debian packages, by the command each provides.
+GRADING_PACKAGES = {"bwrap": "bubblewrap"}  # the graders run student code only in its sandbox
+TEST_PACKAGES = {"chromium": "chromium"}  # the browser tests read the book as a student does
+WHY = {"bubblewrap": "the graders refuse to run student code without it",
+       "chromium": "the browser tests are skipped without it"}
 
 
 def venv_python() -> Path:
@@ -73,13 +82,6 @@ def build_book() -> None:
     run(venv_python().parent / "jupyter-book", "build", ".", "--builder", "html",
         "-W", "-n", "--keep-going", env=book_env())
     print(f"\nThe book is in {ROOT / '_build' / 'html' / 'index.html'}")
-
-
-# Debian packages, by the command each provides.
-GRADING_PACKAGES = {"bwrap": "bubblewrap"}  # the graders run student code only in its sandbox
-TEST_PACKAGES = {"chromium": "chromium"}  # the browser tests read the book as a student does
-WHY = {"bubblewrap": "the graders refuse to run student code without it",
-       "chromium": "the browser tests are skipped without it"}
 
 
 def system_tools(packages: dict[str, str]) -> None:

@@ -4,11 +4,13 @@ import os
 import sys
 from pathlib import Path
 
-# ``-m`` puts the working folder first on sys.path; a module planted there (a
-# matplotlib.py next to the submissions, say) must never be imported by the
-# grading process. Only the course folder, which holds this package, stays.
+# ``-m`` puts the working folder first on sys.path, so a module planted there (a
+# matplotlib.py next to the submissions, say) would be imported by the grading
+# process. The working folder goes; the course folder, which holds this package,
+# goes last, so that nothing in it can shadow the standard library or an
+# installed package.
 _course = str(Path(__file__).resolve().parents[1])
-sys.path[:] = [_course] + [p for p in sys.path if p not in ("", ".", os.getcwd(), _course)]
+sys.path[:] = [p for p in sys.path if p not in ("", ".", os.getcwd(), _course)] + [_course]
 
 from autograder.cli import main  # noqa: E402
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
+from traitlets import Bool
 
 _GRADERS: dict[str, object] = {}
 _RESULTS: dict[tuple[str, str, float], object] = {}
@@ -73,6 +74,8 @@ class SandboxedAutograde(Preprocessor):
     result. Whatever the notebook's cells contain, they are only ever run in
     the sandbox. Refuses, like the TA command, where the sandbox is unavailable.
     """
+
+    enabled = Bool(True)  # nbconvert runs only the preprocessors that are enabled
 
     def preprocess(self, nb, resources):
         from autograder.grading import ungraded

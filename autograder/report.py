@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterable
 
 import pandas as pd
@@ -43,11 +44,19 @@ def feedback_text(result) -> str:
             mark = "passed" if check.passed else "FAILED"
             lines.append(f"- {mark} ({check.score:g}/{check.max_score:g}): {check.name}")
             if not check.passed and check.feedback:
-                lines += ["", "  ```text"] + [f"  {line}" for line in check.feedback.splitlines()] + ["  ```", ""]
+                fence = _fence(check.feedback)
+                lines += ["", f"  {fence}text"] + [f"  {line}" for line in check.feedback.splitlines()] \
+                    + [f"  {fence}", ""]
         lines.append("")
     lines += ["---", f"Graded in isolation ({result.isolation}). Your code ran in a separate process; "
               "its printed output is not part of the grade."]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text`` (which may quote a student's strings)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
 
 
 def gradescope_results(result, extra: dict | None = None) -> dict:

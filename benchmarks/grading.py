@@ -35,7 +35,7 @@ ASSIGNMENTS = ("ks_drift", "mcnemar", "canary")
 
 # Appended to the scratch course's config: nbgrader's own autograde steps, the notebook run in a kernel.
 STOCK_AUTOGRADE = """
-c.Autograde.autograde_preprocessors = Autograde.class_traits()["autograde_preprocessors"].default_value
+c.Autograde.autograde_preprocessors = Autograde.class_traits()["autograde_preprocessors"].default()
 """
 
 
