@@ -37,7 +37,7 @@ CALL_TIMEOUT = 5.0        # seconds per call of a student function
 CELL_TIMEOUT = 10.0       # seconds per notebook cell
 SUBMISSION_SECONDS = 40.0  # wall-clock budget for everything one submission runs
 SUBMISSION_BYTES = 256 * 1024**2  # data one submission may send back, in all
-MAX_FAILURES = 3          # time-outs, crashes or memory errors of one function before its other cases are skipped
+MAX_FAILURES = 2          # time-outs, crashes or memory errors of one function before its other cases are skipped
 RESOURCE_ERRORS = {"Timeout", "Crashed", "MemoryError", "RecursionError"}
 VIOLATIONS = {"ks_2samp", "kstest", "ks_1samp", "ks_twosamp"}
 

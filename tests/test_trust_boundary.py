@@ -148,7 +148,7 @@ def graded_class(request, tmp_path_factory):
             started = time.monotonic()
             completed = subprocess.run(
                 [sys.executable, "-m", "autograder", "grade", str(submissions), "--assignment", assignment,
-                 "--out", str(out), "--jobs", "2"], cwd=ROOT, env=env, capture_output=True, text=True,
+                 "--out", str(out), "--jobs", "4"], cwd=ROOT, env=env, capture_output=True, text=True,
                 timeout=1800)
             runs[assignment] = {"completed": completed, "out": out, "submissions": submissions,
                                 "seconds": time.monotonic() - started}
