@@ -3,9 +3,18 @@
 
 Usage (from the repository root, with Python 3.11 or newer)::
 
-    python3 tasks.py book     # set up .venv, then build the book strictly
+    python3 tasks.py book     # set up .venv, then build the students' book strictly
+    python3 tasks.py book --instructors   # the same with the instructors' guide
     python3 tasks.py test     # set up .venv, then run ruff and the test suite
     python3 tasks.py setup    # only set up .venv
+    python3 tasks.py edition students|instructors DEST [--publish]
+                              # write one audience's edition of the course into DEST
+
+The book students read is built from the students' edition alone (written to
+``_build/editions/students``), so it cannot show what that edition leaves out;
+it lands in ``_build/html``, the instructors' book in ``_build/instructors/html``.
+In an edition (which has no ``editions/`` folder) ``book`` builds the folder
+itself, and only ``setup`` and ``book`` exist.
 
 The first run creates ``.venv`` and installs the pinned ``requirements.lock``
 plus this package; later runs reinstall only when those files change. Every
@@ -53,7 +62,8 @@ def setup() -> None:
     """Create the virtual environment and install what the course needs, bubblewrap included."""
     if sys.version_info < MIN_PYTHON:
         sys.exit(f"Python {'.'.join(map(str, MIN_PYTHON))}+ is required; this is {sys.version.split()[0]}")
-    system_tools(GRADING_PACKAGES)
+    if (ROOT / "autograder").is_dir():  # the graders' edition
+        system_tools(GRADING_PACKAGES)
     digest = hashlib.sha256(b"".join((ROOT / f).read_bytes() for f in INSTALL_INPUTS)).hexdigest()
     if STAMP.exists() and STAMP.read_text() == digest and venv_python().exists():
         return
@@ -77,11 +87,38 @@ def book_env() -> dict[str, str]:
     return env
 
 
-def build_book() -> None:
-    """Build the book into _build/html, failing on any warning or cell error."""
-    run(venv_python().parent / "jupyter-book", "build", ".", "--builder", "html",
-        "-W", "-n", "--keep-going", env=book_env())
-    print(f"\nThe book is in {ROOT / '_build' / 'html' / 'index.html'}")
+def build_book(instructors: bool = False) -> None:
+    """Build an edition's book into _build, failing on any warning or cell error."""
+    if not (ROOT / "editions").is_dir():  # this folder is an edition: build it as it is
+        source, html = ROOT, ROOT / "_build" / "html"
+    else:
+        sys.path.insert(0, str(ROOT))
+        from editions.build import EditionError, write_edition
+
+        kind = "instructors" if instructors else "students"
+        source = ROOT / "_build" / "editions" / kind
+        try:
+            write_edition(kind, source)
+        except EditionError as error:
+            sys.exit(f"error: {error}")
+        html = ROOT / "_build" / ("instructors/html" if instructors else "html")
+    env = book_env()
+    # The edition's own phishlab, not the one this folder installed into .venv.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(source / "src"), env.get("PYTHONPATH")) if p)
+    completed = subprocess.run([venv_python().parent / "jupyter-book", "build", ".", "--builder", "html",
+                                "-W", "-n", "--keep-going"], cwd=source, env=env)
+    if completed.returncode:
+        sys.exit(completed.returncode)
+    if source != ROOT:
+        shutil.rmtree(html, ignore_errors=True)
+        shutil.copytree(source / "_build" / "html", html)
+    print(f"\nThe book is in {html / 'index.html'}")
+
+
+def edition(args: list[str]) -> None:
+    """Write one audience's edition of the course (standard library only: no environment needed)."""
+    completed = subprocess.run([sys.executable, str(ROOT / "editions" / "build.py"), *args], cwd=ROOT)
+    sys.exit(completed.returncode)
 
 
 def system_tools(packages: dict[str, str]) -> None:
@@ -115,12 +152,18 @@ def test(pytest_args: list[str]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    commands = {"setup", "book", "test"}
+    commands = {"setup", "book"}
+    if (ROOT / "tests").is_dir():
+        commands.add("test")
+    if (ROOT / "editions").is_dir():
+        commands.add("edition")
     if not argv or argv[0] not in commands:
         sys.exit(__doc__)
+    if argv[0] == "edition":
+        edition(argv[1:])
     setup()
     if argv[0] == "book":
-        build_book()
+        build_book(instructors="--instructors" in argv[1:])
     elif argv[0] == "test":
         test(argv[1:])
 

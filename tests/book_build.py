@@ -1,4 +1,4 @@
-"""Helpers to build the book into a scratch folder, shared by the book tests."""
+"""Helpers to build an edition of the book in a scratch folder, shared by the book tests."""
 
 from __future__ import annotations
 
@@ -12,6 +12,14 @@ ROOT = Path(__file__).resolve().parents[1]
 # Cells whose output is a wall-clock measurement carry this tag; everything
 # else must be identical between two builds.
 WALL_CLOCK_TAG = "wall-clock"
+# Where the test builds say each edition is published (realistic addresses, not placeholders).
+PUBLISHED = {
+    "students": {"repository": "https://github.com/phishlab-course/phishing-detector", "branch": "main",
+                 "book": "https://phishlab-course.github.io/phishing-detector/",
+                 "binderhub": "https://mybinder.org", "jupyterhub": ""},
+    "instructors": {"repository": "https://github.com/phishlab-course/phishing-detector-instructors",
+                    "branch": "main", "book": "", "binderhub": "", "jupyterhub": ""},
+}
 
 
 def jupyter_book() -> str:
@@ -19,17 +27,23 @@ def jupyter_book() -> str:
     return str(Path(sys.executable).parent / "jupyter-book")
 
 
-def start_build(output: Path, artifacts: Path, log: Path) -> subprocess.Popen:
-    """Start a strict, cold build of the book into ``output`` (non-blocking)."""
+def start_build(output: Path, artifacts: Path, log: Path, kind: str) -> subprocess.Popen:
+    """Write the ``kind`` edition into ``output`` and start a strict, cold build of it there (non-blocking).
+
+    The build sees nothing but the edition: its sources, and its own ``phishlab``.
+    """
+    from editions.build import write_edition
+
+    write_edition(kind, output, values=PUBLISHED[kind])
     env = dict(os.environ)
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["TQDM_DISABLE"] = "1"
     env["PHISHLAB_ARTIFACTS"] = str(artifacts)
+    env["PYTHONPATH"] = str(output / "src")
     handle = log.open("w")
     return subprocess.Popen(
-        [jupyter_book(), "build", str(ROOT), "--path-output", str(output),
-         "--builder", "html", "-W", "-n", "--keep-going"],
-        cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+        [jupyter_book(), "build", str(output), "--builder", "html", "-W", "-n", "--keep-going"],
+        cwd=output, env=env, stdout=handle, stderr=subprocess.STDOUT,
     )
 
 

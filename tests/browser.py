@@ -43,8 +43,8 @@ def screenshot_dir() -> Path:
     return folder
 
 
-def toc_pages(toc: Path = ROOT / "_toc.yml") -> list[str]:
-    """Every page of the table of contents, in reading order, as ``book/….html``."""
+def toc_pages(toc: Path | None = None) -> list[str]:
+    """Every page of a table of contents (default: the students' book's), in reading order, as ``book/….html``."""
 
     def walk(entries: list[dict]) -> Iterator[str]:
         for entry in entries:
@@ -55,7 +55,13 @@ def toc_pages(toc: Path = ROOT / "_toc.yml") -> list[str]:
             for part in entry.get("parts", []):
                 yield from walk(part.get("chapters", []))
 
-    data = yaml.safe_load(toc.read_text(encoding="utf-8"))
+    if toc is None:
+        from editions.build import instructors_pages
+
+        text = instructors_pages((ROOT / "_toc.yml").read_text(encoding="utf-8"))[0]
+    else:
+        text = toc.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
     return [f"{data['root']}.html", *walk(data.get("parts", [])), *walk(data.get("chapters", []))]
 
 

@@ -25,15 +25,19 @@ def challenge_notebooks() -> list[str]:
     return sorted(path.name for path in SOLUTIONS.glob("*.ipynb"))
 
 
-def execute(path: Path, artifacts: Path) -> nbformat.NotebookNode:
+def execute(path: Path, artifacts: Path, package: Path | None = None) -> nbformat.NotebookNode:
     """Execute a notebook in a fresh kernel, errors recorded in the outputs rather than raised.
 
     The kernel runs in a scratch working directory with its own artifact folder,
-    as on a student's machine where the book has not run.
+    as on a student's machine where the book has not run; ``package`` is a
+    folder whose ``phishlab`` the kernel imports (an edition's ``src``).
     """
     notebook = nbformat.read(path, as_version=4)
-    env_before = {name: os.environ.get(name) for name in ("PHISHLAB_ARTIFACTS", "TQDM_DISABLE", "MPLBACKEND")}
+    names = ("PHISHLAB_ARTIFACTS", "TQDM_DISABLE", "MPLBACKEND", "PYTHONPATH")
+    env_before = {name: os.environ.get(name) for name in names}
     os.environ.update(PHISHLAB_ARTIFACTS=str(artifacts), TQDM_DISABLE="1", MPLBACKEND="Agg")
+    if package is not None:
+        os.environ["PYTHONPATH"] = str(package)
     try:
         workdir = artifacts.parent
         NotebookClient(notebook, timeout=600, kernel_name="python3", allow_errors=True,

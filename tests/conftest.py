@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from book_build import start_build
+from book_build import PUBLISHED, start_build
 from imblearn.pipeline import Pipeline
 
 from phishlab import course
@@ -63,7 +63,8 @@ _BOOK_BUILDS = pytest.StashKey[list]()
 def pytest_collection_modifyitems(session, config, items) -> None:
     """Start the two book builds as soon as the tests are known, and run the tests that read them last.
 
-    The builds take minutes; meanwhile the rest of the suite runs.
+    One builds the students' edition, the other the instructors'; they take
+    minutes, and meanwhile the rest of the suite runs.
     """
     readers = [item for item in items if "two_builds" in getattr(item, "fixturenames", ())]
     if not readers or config.option.collectonly:
@@ -71,11 +72,10 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     items[:] = [item for item in items if item not in readers] + readers
     root = Path(config._tmp_path_factory.mktemp("book-builds"))
     builds = []
-    for name in ("first", "second"):
-        folder = root / name
-        folder.mkdir()
-        log = folder / "build.log"
-        builds.append((folder, log, start_build(folder, folder / "artifacts", log)))
+    for kind in ("students", "instructors"):
+        folder = root / kind
+        log = root / f"{kind}.log"
+        builds.append((folder, log, start_build(folder, folder / "artifacts", log, kind)))
     config.stash[_BOOK_BUILDS] = builds
 
 
@@ -87,11 +87,11 @@ def pytest_unconfigure(config) -> None:
 
 @pytest.fixture(scope="session")
 def two_builds(request) -> tuple[Path, Path]:
-    """Two independent cold builds of the whole book, run side by side.
+    """Cold builds of the students' and the instructors' books, each from its edition alone, side by side.
 
     They start when the tests are collected (see ``pytest_collection_modifyitems``).
-    Every test that reads the rendered book shares them; the second build exists
-    to show that a rebuild gives identical outputs.
+    Every test that reads what students read uses the first; the second has the
+    instructors' guide, and shows that a rebuild gives identical chapters.
     """
     builds = request.config.stash[_BOOK_BUILDS]
     for _, log, process in builds:
@@ -101,3 +101,11 @@ def two_builds(request) -> tuple[Path, Path]:
             problems = [line for line in text.splitlines() if "WARNING" in line or "Error" in line]
             pytest.fail(f"strict book build failed (exit {returncode}):\n" + "\n".join(problems[-40:]))
     return builds[0][0], builds[1][0]
+
+
+@pytest.fixture(scope="session")
+def student_edition(tmp_path_factory) -> Path:
+    """The students' edition of the working tree: what notebooks a student runs are checked against."""
+    from editions.build import write_edition
+
+    return write_edition("students", tmp_path_factory.mktemp("editions") / "students", values=PUBLISHED["students"])

@@ -17,7 +17,7 @@ from challenge_notebooks import EXERCISES, SOLUTIONS, run_with_replacement
 from sklearn.metrics import roc_curve
 
 from phishlab import course
-from phishlab.ensemble import (
+from phishlab.challenges.ensemble import (
     NOVEMBER_TEST_SEED,
     best_weight,
     budget_thresholds,

@@ -22,7 +22,7 @@ from book_build import glued, html
 from challenge_notebooks import SOLUTIONS, run_with_replacement
 
 from phishlab import course
-from phishlab.active_learning import STRATEGIES, labels_to_reach, learning_curves, summarise_curves
+from phishlab.challenges.active_learning import STRATEGIES, labels_to_reach, learning_curves, summarise_curves
 
 pytestmark = pytest.mark.slow
 

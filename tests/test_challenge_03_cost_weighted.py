@@ -18,7 +18,8 @@ import pytest
 from book_build import glued, html
 from challenge_notebooks import EXERCISES, SOLUTIONS, run_with_replacement
 
-from phishlab import costs, course
+from phishlab import course
+from phishlab.challenges import cost_weighted
 from phishlab.registry import ModelRegistry
 from phishlab.training import predict_proba
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 CHAPTER = "book/challenges/03_cost_weighted"
 NOTEBOOK = SOLUTIONS / "03_cost_weighted.ipynb"
-COST_FP, COST_FN = costs.COST_FP, costs.COST_FN
+COST_FP, COST_FN = cost_weighted.COST_FP, cost_weighted.COST_FN
 # "The threshold is the lever that matters": at 0.5 the settings' costs spread at least this many times more
 # (as a max/min ratio) than with their thresholds tuned.
 THRESHOLD_DOMINANCE = 10
@@ -151,7 +152,7 @@ def test_on_october_v2_as_registered_is_the_most_expensive_and_cost_tuned_points
 
 def test_a_large_class_weight_at_half_makes_the_same_decision_as_a_low_threshold(two_builds):
     glue = values(two_builds[0])
-    assert number(glue, "best_weight") == max(costs.PHISHING_WEIGHTS)
+    assert number(glue, "best_weight") == max(cost_weighted.PHISHING_WEIGHTS)
     assert number(glue, "test_best_half_fpr") == number(glue, "test_v2_tuned_fpr") == 1.0
 
 
@@ -208,8 +209,8 @@ def searches(storyline):
     """The chapter's search (draw 0) and the same search on other validation emails and forest seeds."""
     result = {}
     for k in DRAWS:
-        validation = costs.september_sample(5, random_state=course.COURSE_SEED + 1000 * k)
-        search = costs.search_levers(storyline["train"], validation, COST_FP, COST_FN,
+        validation = cost_weighted.september_sample(5, random_state=course.COURSE_SEED + 1000 * k)
+        search = cost_weighted.search_levers(storyline["train"], validation, COST_FP, COST_FN,
                                      random_state=course.COURSE_SEED + k, n_estimators=60)
         result[k] = {"validation": validation, "search": search}
     return result
@@ -236,7 +237,7 @@ def test_over_draws_the_best_setting_beats_quarantining_everything_on_validation
 
 
 def test_over_draws_weighted_optima_are_close_to_the_corrected_bayes_threshold_and_far_from_the_plain_one(draw):
-    bayes = costs.bayes_threshold(COST_FP, COST_FN)
+    bayes = cost_weighted.bayes_threshold(COST_FP, COST_FN)
     weighted = draw["search"].table.query("phishing_weight > 1")
     for row in weighted.itertuples():
         to_corrected = odds_factor(row.threshold, row.corrected_bayes)
@@ -251,17 +252,18 @@ def test_over_draws_unweighted_forests_have_a_lump_of_zero_scores_and_heavily_we
         share = np.mean(scores[legit] == 0)
         if weight == 1:
             assert share > 0.1
-        if weight == max(costs.PHISHING_WEIGHTS):
+        if weight == max(cost_weighted.PHISHING_WEIGHTS):
             assert share < 0.01
 
 
 def test_over_draws_the_cost_tuned_setting_is_far_cheaper_than_v2_yet_quarantines_most_legitimate_mail(draw, storyline):
     search, y_test = draw["search"], storyline["y_test"]
-    tuned = costs.operating_point(y_test, predict_proba(search.model, storyline["test"]), search.threshold,
+    tuned = cost_weighted.operating_point(y_test, predict_proba(search.model, storyline["test"]), search.threshold,
                                   COST_FP, COST_FN)
     scores_v2 = predict_proba(storyline["v2"], storyline["test"])
     for threshold in (storyline["threshold_v2"], 0.5):
-        assert tuned["cost"] < costs.operating_point(y_test, scores_v2, threshold, COST_FP, COST_FN)["cost"] / 10
+        untuned = cost_weighted.operating_point(y_test, scores_v2, threshold, COST_FP, COST_FN)
+        assert tuned["cost"] < untuned["cost"] / 10
     assert tuned["fpr"] > MOST
 
 

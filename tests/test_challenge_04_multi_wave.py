@@ -1,7 +1,7 @@
 """Challenge 4's conclusions: every statement of the chapter, checked on the rendered book and on other seeds.
 
 The book tests read the values the chapter glued (the numbers its prose shows).
-The seed tests rerun the three policies with :mod:`phishlab.policies` where the
+The seed tests rerun the three policies with :mod:`phishlab.challenges.multi_wave` where the
 chapter makes a general claim. The notebook tests show that plausible student
 mistakes fail the exercise's visible tests.
 """
@@ -16,7 +16,7 @@ import pytest
 from book_build import glued, html
 from challenge_notebooks import SOLUTIONS, run_with_replacement
 
-from phishlab.policies import ample_data_tpr, course_timeline, monthly_schedule, policy_costs
+from phishlab.challenges.multi_wave import ample_data_tpr, course_timeline, monthly_schedule, policy_costs
 from phishlab.registry import ModelRegistry
 from phishlab.scenarios import MULTI_WAVE_DRIFT
 

@@ -21,7 +21,7 @@ from book_build import glued, html
 from challenge_notebooks import SOLUTIONS, run_with_replacement
 
 from phishlab import course
-from phishlab import importance as imp
+from phishlab.challenges import importance_drift as imp
 from phishlab.registry import ModelRegistry
 
 CHAPTER = "book/challenges/05_importance_drift"

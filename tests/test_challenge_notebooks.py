@@ -44,15 +44,17 @@ def test_challenge_notebooks_are_practice_not_graded(name):
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_solution_version_passes_its_visible_tests_in_a_fresh_kernel(name, artifacts):
-    notebook = execute(SOLUTIONS / name, artifacts)
+def test_solution_version_passes_its_visible_tests_in_a_fresh_kernel(name, artifacts, student_edition):
+    """A completed notebook runs on the phishlab the students' edition ships."""
+    notebook = execute(SOLUTIONS / name, artifacts, package=student_edition / "src")
     assert errors(notebook) == {}
     assert "Warning" not in stderr_text(notebook), stderr_text(notebook)
 
 
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_released_version_fails_only_where_the_student_writes_code(name, artifacts):
-    notebook = execute(EXERCISES / name, artifacts)
+def test_released_version_fails_only_where_the_student_writes_code(name, artifacts, student_edition):
+    notebook = execute(student_edition / "exercises" / "challenges" / name, artifacts,
+                       package=student_edition / "src")
     failed = errors(notebook)
     assert failed, "the untouched release passes its tests: they test nothing"
     assert set(failed.values()) == {"NotImplementedError"}, failed

@@ -307,5 +307,6 @@ def test_nbgrader_autograde_and_the_command_agree_on_honest_submissions(tmp_path
         for kind in kinds:
             assert by_nbgrader[(assignment, kind)] == pytest.approx(float(ours[kind]["score"])), (assignment, kind)
         assert 0 < float(ours["partly_wrong"]["score"]) < 10
+        assert by_nbgrader[(assignment, "reference")] == 10.0 and by_nbgrader[(assignment, "untouched")] == 0.0
         # Patching the hidden tests' grading function in the notebook gets no point through nbgrader.
         assert by_nbgrader[(assignment, "patches_the_hook")] == 0.0

@@ -254,7 +254,7 @@ def test_resume_trusts_content_and_the_ledger_not_timestamps(tmp_path):
 
 def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path):
     submissions = small_class(tmp_path, "ks_drift", ("a1", "a2"))
-    for name in ("slow1", "slow2", "slow3", "slow4"):
+    for name in ("slow1", "slow2"):
         build_submission("ks_drift", HOSTILE / "ks_drift" / "swallows_timeout.py",
                          submissions / name / "ks_drift" / "ks_drift.ipynb")
     out = tmp_path / "out"
@@ -278,4 +278,4 @@ def test_ctrl_c_stops_cleanly_and_the_same_command_resumes(tmp_path):
     assert leftovers == []
     resumed = run_command("grade", str(submissions), "--assignment", "ks_drift", "--out", str(out))
     assert resumed.returncode == 0
-    assert " 0 to grade" not in resumed.stdout and len(read_grades(out)) == 6
+    assert " 0 to grade" not in resumed.stdout and len(read_grades(out)) == 4

@@ -13,13 +13,8 @@ One module per responsibility:
 * :mod:`phishlab.plotting` -- the course's figure style and shared figures;
 * :mod:`phishlab.course` -- the course's timeline, seeds, artifact folder and storyline.
 
-And one module per practice challenge:
-
-* :mod:`phishlab.ensemble` -- weighted voting of two models, weight sweeps (Challenge 1);
-* :mod:`phishlab.active_learning` -- labelling strategies and learning curves (Challenge 2);
-* :mod:`phishlab.costs` -- expected cost, Bayes and cost-optimal thresholds (Challenge 3);
-* :mod:`phishlab.policies` -- retraining policies over a drifting timeline (Challenge 4);
-* :mod:`phishlab.importance` -- feature importances month by month, rank tables (Challenge 5).
+The practice challenges' code is apart, in :mod:`phishlab.challenges`, one
+module per challenge named after its chapter.
 
 The package knows nothing about grading: the graded functions live only in the
 assignment notebooks.

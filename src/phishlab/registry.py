@@ -265,14 +265,14 @@ class ModelRegistry:
         """Raise :class:`ArtifactIntegrityError` if an artifact is missing or changed."""
         for role, info in self.entry(version)["artifacts"].items():
             path = self.root / info["file"]
+            # Named from the registry's folder: the message reads the same on every machine.
+            where = f"{self.root.name}/{info['file']}"
             if not path.exists():
-                raise ArtifactIntegrityError(
-                    f"{role} artifact of version {version} is missing: {path}"
-                )
+                raise ArtifactIntegrityError(f"{role} artifact of version {version} is missing: {where}")
             if _sha256(path) != info["sha256"]:
                 raise ArtifactIntegrityError(
                     f"{role} artifact of version {version} has been modified since it was "
-                    f"registered (SHA-256 mismatch): {path}"
+                    f"registered (SHA-256 mismatch): {where}"
                 )
 
     def load(self, version: str, part: str = "pipeline") -> Any:

@@ -1,4 +1,4 @@
-"""Unit tests of phishlab.importance: importances by month, rankings, stability, summary and figures."""
+"""Unit tests of phishlab.challenges.importance_drift: importances by month, rankings, stability, summary, figures."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 
 from phishlab import course
-from phishlab import importance as imp
+from phishlab.challenges import importance_drift as imp
 from phishlab.simulation import FEATURES
 from phishlab.training import train_model
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from phishlab import course
-from phishlab.active_learning import (
+from phishlab.challenges.active_learning import (
     CURVE_COLUMNS,
     STRATEGIES,
     labels_to_reach,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from phishlab.ensemble import (
+from phishlab.challenges.ensemble import (
     METRICS,
     NOVEMBER_TEST_SEED,
     best_weight,

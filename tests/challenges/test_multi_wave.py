@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from phishlab import course
-from phishlab.policies import (
+from phishlab.challenges.multi_wave import (
     SIMULATION_END,
     SIMULATION_START,
     PolicyRun,
