@@ -219,7 +219,7 @@ class ModelRegistry:
         index = self._read_index()
         if version in index and not overwrite:
             raise VersionExistsError(
-                f"version {version} is already registered in {self.root}; "
+                f"version {version} is already registered in {self.root.name}/; "
                 "pick a new version or pass overwrite=True"
             )
         artifacts = {
