@@ -15,6 +15,7 @@ The trusted side of the protocol described in :mod:`autograder.sandbox`:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import inspect
@@ -44,7 +45,11 @@ VIOLATIONS = {"ks_2samp", "kstest", "ks_1samp", "ks_twosamp"}
 
 @dataclass
 class CheckResult:
-    """The outcome of one check group."""
+    """The outcome of one check group.
+
+    ``mistake`` names the known mistake that explains a failure, if one does;
+    ``stub`` says that every answer was the release's ``NotImplementedError``.
+    """
 
     name: str
     passed: bool
@@ -52,26 +57,46 @@ class CheckResult:
     max_score: float
     feedback: str = ""
     violation: bool = False
+    mistake: str | None = None
+    stub: bool = False
+
+
+def _clamp(value: float, maximum: float) -> float:
+    return round(min(max(value, 0.0), maximum), 6)
 
 
 @dataclass
 class FunctionResult:
-    """The outcome of one graded function."""
+    """The outcome of one graded function; ``override``/``adjustment`` are a TA's corrections."""
 
     name: str
     max_score: float
     checks: list[CheckResult] = field(default_factory=list)
     problem: str | None = None
     notes: list[str] = field(default_factory=list)
+    override: float | None = None
+    adjustment: float = 0.0
 
     @property
     def score(self) -> float:
-        return 0.0 if self.problem else round(sum(c.score for c in self.checks), 6)
+        graded = 0.0 if self.problem else sum(c.score for c in self.checks)
+        return _clamp((graded if self.override is None else self.override) + self.adjustment, self.max_score)
+
+    @property
+    def attempted(self) -> bool:
+        """False for a function left as the release's stub (or not defined at all)."""
+        if self.problem and "is not defined" in self.problem:
+            return False
+        return not self.checks or not all(check.stub for check in self.checks)
 
 
 @dataclass
 class SubmissionResult:
-    """Everything known about one graded submission."""
+    """Everything known about one graded submission.
+
+    ``raw_score`` is what the checks gave; ``score`` adds the TA's overrides and
+    subtracts the late penalty (``lateness``, see :mod:`autograder.policy`).
+    """
 
     assignment: str
     status: str
@@ -79,10 +104,25 @@ class SubmissionResult:
     functions: dict[str, FunctionResult] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     isolation: str = ""
+    raw_score: float = 0.0
+    overrides: list[str] = field(default_factory=list)
+    total_override: float | None = None
+    total_adjustment: float = 0.0
+    lateness: Any = None
+
+    @property
+    def late_penalty(self) -> float:
+        if self.lateness is None or self.status != "graded":
+            return 0.0
+        return round(self.max_score * self.lateness.penalty_share, 6)
 
     @property
     def score(self) -> float:
-        return round(sum(f.score for f in self.functions.values()), 6)
+        total = sum(f.score for f in self.functions.values())
+        total = self.total_override if self.total_override is not None else total + self.total_adjustment
+        if self.lateness is not None and self.lateness.refused:
+            return 0.0
+        return _clamp(total - self.late_penalty, self.max_score)
 
     @property
     def feedback(self) -> str:
@@ -232,6 +272,9 @@ def _compare(compare, expected, actual) -> str | None:
         return f"the answer could not be compared with the expected one ({type(error).__name__})"
 
 
+_PENDING = object()
+
+
 def _skipped(reason: str) -> Raised:
     return Raised(("Skipped",), reason)
 
@@ -311,6 +354,7 @@ class Grader:
             self.sandbox.reset()
             self.other.reset()
         result.messages += [f"{reason} and was skipped." for reason in children.excluded.values()]
+        result.raw_score = result.score
         if children.budget.exhausted():
             result.messages.append(f"Grading stopped after the time budget of {SUBMISSION_SECONDS:g} s per "
                                    "submission; whatever had not run by then scores 0.")
@@ -324,13 +368,14 @@ class Grader:
             rule = next((c.hint for c in spec.checks if c.numpy_only), check.hint)
             return CheckResult(check.name, False, 0.0, check.points,
                                f"Your function called scipy.stats.{violation}. {rule}", violation=True)
+        stub = bool(answers) and all(isinstance(a, Raised) and a.types[0] == "NotImplementedError" for a in answers)
         if check.other_process:
             other_answers, _ = children.answers(spec.name, planned, numpy_only=numpy_only, other=True)
             return self._property_result(check, _compare(lambda a, b: check.property_check(a, b, planned.cases),
-                                                         answers, other_answers))
+                                                         answers, other_answers), stub)
         if check.property_check is not None:
             return self._property_result(check, _compare(lambda a, _: check.property_check(a, planned.cases),
-                                                         answers, None))
+                                                         answers, None), stub)
         compare = check.compare or same
         failures = []
         for case, expected, actual in zip(planned.cases, planned.expected, answers):
@@ -342,18 +387,20 @@ class Grader:
         # The smallest input that really ran: a skipped case explains nothing.
         failures.sort(key=lambda f: (isinstance(f[2], Raised) and f[2].types[0] == "Skipped", f[0].size))
         case, expected, actual, problem = failures[0]
-        hint = _diagnose(self.plan.mistakes[spec.name], failures[:5]) or check.hint
+        mistake = _diagnose(self.plan.mistakes[spec.name], failures[:5])
+        hint = mistake.hint if mistake else check.hint
         text = (f"Your answer does not match the reference on {len(failures)} of {len(planned.cases)} inputs. "
                 "Smallest failing input:\n"
                 f"    {spec.name}({show_case(case, spec.parameters)})\n"
                 f"Expected: {show(expected)}\nGot:      {show(actual)}\nProblem:  {problem}\nHint:     {hint}")
-        return CheckResult(check.name, False, 0.0, check.points, text)
+        return CheckResult(check.name, False, 0.0, check.points, text, mistake=mistake.name if mistake else None,
+                           stub=stub)
 
     @staticmethod
-    def _property_result(check: Check, problem: str | None) -> CheckResult:
+    def _property_result(check: Check, problem: str | None, stub: bool = False) -> CheckResult:
         if problem is None:
             return CheckResult(check.name, True, check.points, check.points)
-        return CheckResult(check.name, False, 0.0, check.points, f"{problem}\nHint:     {check.hint}")
+        return CheckResult(check.name, False, 0.0, check.points, f"{problem}\nHint:     {check.hint}", stub=stub)
 
 
 def ungraded(plan: Plan, isolation: Isolation, status: str, message: str) -> SubmissionResult:
@@ -364,8 +411,8 @@ def ungraded(plan: Plan, isolation: Isolation, status: str, message: str) -> Sub
     return result
 
 
-def _diagnose(mistakes: list, failures: list) -> str | None:
-    """The hint of the first known mistake that reproduces the student's answers on the failing inputs.
+def _diagnose(mistakes: list, failures: list):
+    """The first known mistake that reproduces the student's answers on the failing inputs, if any.
 
     A mistake must explain every one of the (up to five smallest) failures, so a
     coincidence on one input does not name the wrong misconception.
@@ -379,7 +426,7 @@ def _diagnose(mistakes: list, failures: list) -> str | None:
         except Exception:  # a mistake that fails on these inputs explains nothing
             continue
         if explained:
-            return mistake.hint
+            return mistake
     return None
 
 
@@ -474,10 +521,10 @@ class _Children:
     def answers(self, function: str, planned: PlannedCheck, numpy_only: bool = False,
                 other: bool = False) -> tuple[list, str | None]:
         """The student's answers to every case; a crash or hang costs only the case it happened on."""
-        answers: list = [None] * len(planned.cases)
+        answers: list = [_PENDING] * len(planned.cases)  # None is an answer a student may give
         violation = None
         while True:
-            pending = [i for i, a in enumerate(answers) if a is None]
+            pending = [i for i, a in enumerate(answers) if a is _PENDING]
             if not pending or self.budget.exhausted() or self.failures.get(function, 0) >= MAX_FAILURES:
                 break
             received = 0
@@ -520,7 +567,7 @@ class _Children:
             reason = f"not run: the submission used up its grading budget of {SUBMISSION_SECONDS:g} s"
         else:
             reason = f"not run: {function} timed out, crashed or ran out of memory {MAX_FAILURES} times"
-        return [_skipped(reason) if a is None else a for a in answers], violation
+        return [_skipped(reason) if a is _PENDING else a for a in answers], violation
 
     def close(self) -> None:
         for child in self.active.values():
@@ -558,6 +605,20 @@ def _cell_messages(statuses: list[dict], cells: list[dict]) -> list[str]:
     return messages
 
 
+def result_to_dict(result: SubmissionResult) -> dict:
+    """A submission's result as plain data (kept by the ledger, so a re-run need not grade it again)."""
+    data = dataclasses.asdict(result)
+    data["lateness"] = None
+    return data
+
+
+def result_from_dict(data: dict) -> SubmissionResult:
+    """The inverse of :func:`result_to_dict`."""
+    functions = {name: FunctionResult(**{**function, "checks": [CheckResult(**c) for c in function["checks"]]})
+                 for name, function in data["functions"].items()}
+    return SubmissionResult(**{**data, "functions": functions})
+
+
 def grade_notebook(path: Path, assignment: str) -> SubmissionResult:
     """Grade one notebook (convenience for tests and scripts; reuse a Grader for many)."""
     with Grader(assignment) as grader:
@@ -565,4 +626,4 @@ def grade_notebook(path: Path, assignment: str) -> SubmissionResult:
 
 
 __all__ = ["BrokenReference", "CheckResult", "FunctionResult", "Grader", "Plan", "SubmissionResult",
-           "grade_notebook", "ungraded"]
+           "grade_notebook", "result_from_dict", "result_to_dict", "ungraded"]
