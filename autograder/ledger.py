@@ -5,10 +5,12 @@ The grading process writes every output file itself, and keeps, in
 of what produced each student's result (the submission's content, the graders,
 the reference and the isolation level). So:
 
-* a re-run keeps a stored result only when its key matches *and* its files are
-  byte for byte what the grader wrote -- a replaced notebook, new graders, a
-  stronger sandbox or a hand-edited ``results.json`` means grading again;
-* at the end of a run every output is checked against the ledger; a file
+* a re-run reuses a stored grading result only when its key matches *and* the
+  stored result is byte for byte what the grader wrote -- a replaced notebook,
+  new graders or a stronger sandbox means grading again;
+* the outputs (feedback, ``results.json``, ``grades.csv``) are derived anew on
+  every run from those results, the overrides and the late policy;
+* at the end of a run every output is checked against what was written; a file
   changed behind the grader's back is rewritten and reported.
 
 Files are written through a temporary file and a rename, never through a
@@ -24,6 +26,8 @@ import tempfile
 from pathlib import Path
 
 LEDGER = Path(".autograder") / "ledger.json"
+RAW = Path(".autograder") / "raw"
+"""Each student's grading result before overrides and late penalties, as plain data."""
 RESERVED = {"grades.csv", ".autograder"}
 """Top-level names of the output folder that are not student folders."""
 
@@ -72,33 +76,30 @@ class Ledger:
             self.students = {}
         self.written: dict[str, bytes] = {}  # every file written or kept this run: relative path -> content
 
-    def current(self, student: str, key: str) -> dict | None:
-        """The stored entry of ``student`` if it was made from ``key`` and its files are intact."""
+    def raw(self, student: str, key: str) -> bytes | None:
+        """The stored grading result of ``student`` if it was made from ``key`` and is intact."""
         entry = self.students.get(student)
-        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("files"), dict):
+        if not isinstance(entry, dict) or entry.get("key") != key or not isinstance(entry.get("raw"), dict):
             return None
-        contents = {}
-        for relative, digest in entry["files"].items():
-            path = self.out / relative
-            try:
-                if path.is_symlink():
-                    return None
-                data = path.read_bytes()
-            except OSError:
+        path = self.out / str(entry["raw"].get("path", ""))
+        try:
+            if path.is_symlink() or not path.is_file():
                 return None
-            if sha256(data) != digest:
-                return None
-            contents[relative] = data
-        self.written.update(contents)
-        return entry
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return data if sha256(data) == entry["raw"].get("sha256") else None
 
-    def record(self, student: str, key: str, files: dict[str, str], row: dict) -> None:
-        """Write a student's files and remember them."""
+    def record(self, student: str, key: str, raw: bytes, files: dict[str, str], row: dict,
+               about: dict | None = None) -> None:
+        """Write a student's grading result and outputs, and remember them."""
+        raw_path = f"{RAW.as_posix()}/{student}.json"
+        self.write(raw_path, raw)
         for relative, text in files.items():
             self.write(relative, text)
-        self.students[student] = {"key": key, "row": row,
+        self.students[student] = {"key": key, "raw": {"path": raw_path, "sha256": sha256(raw)}, "row": row,
+                                  "about": about or {},
                                   "files": {relative: sha256(self.written[relative]) for relative in files}}
-        self.save()
 
     def write(self, relative: str, content: str | bytes) -> None:
         """Write one output file and remember what it holds."""

@@ -1,17 +1,14 @@
-"""Turn grading results into what students and TAs read.
+"""Turn one student's grading result into what the student reads.
 
 * :func:`feedback_text` -- the student's feedback, readable as Markdown;
-* :func:`gradescope_results` -- Gradescope's ``results.json`` format;
-* :func:`class_summary` -- per-check pass rates over a class, as a table and a figure.
+* :func:`gradescope_results` -- Gradescope's ``results.json`` format.
+
+The class-level report is :mod:`autograder.class_report`.
 """
 
 from __future__ import annotations
 
-import io
 import re
-from collections.abc import Iterable
-
-import pandas as pd
 
 STATUS_MESSAGES = {
     "graded": "graded",
@@ -23,6 +20,8 @@ STATUS_MESSAGES = {
     "wrong_assignment": "not graded: the notebook belongs to another assignment",
     "missing": "not graded: no notebook was found in the submission folder",
     "error": "not graded: the grader failed on this submission (tell your TA)",
+    "too_late": "not graded: submitted later than the course accepts",
+    "invalid_student_id": "not graded: the submission folder's name is not a usable student id",
 }
 
 
@@ -32,6 +31,14 @@ def feedback_text(result) -> str:
              f"**Score: {result.score:g} / {result.max_score:g}**"
              + ("" if result.status == "graded" else f" ({STATUS_MESSAGES.get(result.status, result.status)})"),
              ""]
+    if result.overrides or result.late_penalty or (result.lateness is not None and result.lateness.refused):
+        lines += [f"The checks gave {result.raw_score:g}; " + "; ".join(
+            [*(["your teaching team adjusted it (below)"] if result.overrides else []),
+             *([f"the late penalty is {result.late_penalty:g}"] if result.late_penalty else [])]) + ".", ""]
+    if result.lateness is not None and result.lateness.describe():
+        lines += ["## Submission time", "", result.lateness.describe(), ""]
+    if result.overrides:
+        lines += ["## Adjusted by your teaching team", ""] + [f"- {text}" for text in result.overrides] + [""]
     if result.messages:
         lines += ["## About your notebook", ""] + [f"- {message}" for message in result.messages] + [""]
     for function in result.functions.values():
@@ -59,59 +66,36 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def gradescope_results(result, extra: dict | None = None) -> dict:
-    """Gradescope's results.json: overall score plus one test per check."""
+def gradescope_results(result, extra: dict | None = None, hide_checks: bool = False) -> dict:
+    """Gradescope's results.json: overall score plus one test per check.
+
+    ``hide_checks`` shows the checks to students only after the due date.
+    """
+    visibility = "after_due_date" if hide_checks else "visible"
     tests = []
     for function in result.functions.values():
         if function.problem or not function.checks:
-            tests.append({"name": f"{function.name}", "score": 0.0, "max_score": function.max_score,
+            tests.append({"name": f"{function.name}", "score": function.score, "max_score": function.max_score,
                           "status": "failed", "output": function.problem or "not graded",
-                          "visibility": "visible"})
+                          "visibility": visibility})
             continue
         for check in function.checks:
-            tests.append({"name": f"{function.name}: {check.name}", "score": check.score,
-                          "max_score": check.max_score, "status": "passed" if check.passed else "failed",
-                          "output": check.feedback, "visibility": "visible"})
-    output = "\n".join(result.messages)
+            test = {"name": f"{function.name}: {check.name}", "score": check.score,
+                    "max_score": check.max_score, "status": "passed" if check.passed else "failed",
+                    "output": check.feedback, "visibility": visibility}
+            if check.mistake:
+                test["extra_data"] = {"mistake": check.mistake}
+            tests.append(test)
+    output = [*result.messages]
+    if result.lateness is not None and result.lateness.describe():
+        output.insert(0, result.lateness.describe())
+    output[:0] = [f"Adjusted by your teaching team: {text}" for text in result.overrides]
     if result.isolation.startswith("WEAK"):
-        output = f"{result.isolation}\n{output}".rstrip()
-    return {"score": result.score, "max_score": result.max_score, "output": output,
+        output.insert(0, result.isolation)
+    functions = {name: {"score": f.score, "max_score": f.max_score, "attempted": f.attempted}
+                 for name, f in result.functions.items()}
+    return {"score": result.score, "max_score": result.max_score, "output": "\n".join(output),
             "visibility": "visible", "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": {"status": result.status, "isolation": result.isolation, **(extra or {})}}
-
-
-def class_summary(results: Iterable[dict]) -> pd.DataFrame:
-    """Share of students passing each check, worst first, from results.json contents."""
-    rows = []
-    for data in results:
-        for test in data.get("tests", []):
-            rows.append({"check": test["name"], "passed": test["status"] == "passed"})
-    if not rows:
-        return pd.DataFrame(columns=["students", "passed", "pass_rate"])
-    frame = pd.DataFrame(rows)
-    summary = frame.groupby("check")["passed"].agg(students="size", passed="sum")
-    summary["pass_rate"] = summary["passed"] / summary["students"]
-    return summary.sort_values(["pass_rate", "students"]).reset_index()
-
-
-def plot_class_summary(summary: pd.DataFrame, title: str) -> bytes:
-    """A horizontal bar chart of pass rates per check, as PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    height = max(3.0, 0.35 * len(summary) + 1.2)
-    fig, ax = plt.subplots(figsize=(10, height), constrained_layout=True)
-    labels = [name if len(name) <= 70 else name[:67] + "..." for name in summary["check"]]
-    ax.barh(labels, summary["pass_rate"] * 100, color="#0072B2")
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("students passing the check (%)")
-    ax.set_title(title)
-    ax.grid(axis="x", alpha=0.3)
-    buffer = io.BytesIO()
-    # No timestamp in the file: a re-run writes identical bytes.
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+            "extra_data": {"status": result.status, "isolation": result.isolation, "raw_score": result.raw_score,
+                           "late_penalty": result.late_penalty, "overrides": result.overrides,
+                           "functions": functions, **(extra or {})}}

@@ -109,3 +109,19 @@ def student_edition(tmp_path_factory) -> Path:
     from editions.build import write_edition
 
     return write_edition("students", tmp_path_factory.mktemp("editions") / "students", values=PUBLISHED["students"])
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's), driven by Playwright; the test is skipped without it."""
+    from browser import CHROMIUM_ARGS, chromium_executable
+
+    executable = chromium_executable()
+    if executable is None:
+        pytest.skip("Chromium is not installed (python3 tasks.py test installs it as root on Debian)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -10,9 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from browser import (
-    CHROMIUM_ARGS,
     VIEWPORT,
-    chromium_executable,
     open_page,
     screenshot_dir,
     screenshot_name,
@@ -26,18 +24,6 @@ PAGES = toc_pages()
 # Pages that are executed notebooks (they have code cells, downloads and launch buttons).
 NOTEBOOK_PAGES = [page for page in PAGES if re.search(r"/(\d\d_[^/]+)\.html$", page)]
 
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_executable()
-    if executable is None:
-        pytest.skip("Chromium is not installed (python3 tasks.py test installs it as root on Debian)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
