@@ -187,7 +187,8 @@ def side_by_side(comparison: Comparison, a: str, b: str) -> str:
 
     row = comparison.pairs[(comparison.pairs.student_a == a) & (comparison.pairs.student_b == b)].iloc[0]
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>{html.escape(a)} and {html.escape(b)}</title>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>{html.escape(a)} and {html.escape(b)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1rem; color: #1a1a1a; background: #fff; }}
 .sides {{ display: flex; gap: 1rem; }} .side {{ flex: 1; min-width: 0; overflow-x: auto; }}

@@ -114,8 +114,9 @@ def test_grade_command_writes_grades_for_every_student(graded):
     assert completed.returncode == 0, completed.stderr
     assert "isolation:" in completed.stdout
     grades = read_grades(out)
-    assert list(next(iter(grades.values()))) == ["student_id", "assignment", "score", "max_score", "status",
-                                                 "isolation"]
+    assert list(next(iter(grades.values()))) == ["student_id", "assignment", "raw_score", "adjustment",
+                                                 "late_penalty", "score", "max_score", "status", "submitted",
+                                                 "days_late", "overrides", "isolation"]
     # erin's one-sided ks_statistic fails every value check, so its bad-input points go too: 10 - 3.
     assert {s: (float(g["score"]), g["status"]) for s, g in grades.items()} == {
         "alice": (10.0, "graded"), "bob": (0.0, "graded"), "carol": (0.0, "invalid_json"),
@@ -144,16 +145,20 @@ def test_class_summary_lists_the_checks_most_students_fail(graded):
     rates = [float(row["pass_rate"]) for row in rows]
     assert rates == sorted(rates) and rates[0] < 1.0
     assert (out / "summary_ks_drift.png").stat().st_size > 1000
+    assert "<h1>ks_drift: class report</h1>" in (out / "summary_ks_drift.html").read_text(encoding="utf-8")
 
 
 def test_rerun_is_identical_and_resumes_only_what_is_missing(graded):
     submissions, out, _ = graded
-    before = {p: p.read_bytes() for p in out.rglob("results.json")}
-    (out / "erin" / "ks_drift" / "results.json").unlink()  # as if the run had crashed there
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "run.json" not in p.name}
+    # As if the run had stopped before erin was graded: neither her result nor her outputs exist.
+    (out / ".autograder" / "raw" / "erin.json").unlink()
+    (out / "erin" / "ks_drift" / "results.json").unlink()
     completed = run_command("grade", str(submissions), "--assignment", "ks_drift", "--out", str(out))
     assert completed.returncode == 0, completed.stderr
     assert "4 already graded or not gradable, 1 to grade" in completed.stdout
-    assert {p: p.read_bytes() for p in out.rglob("results.json")} == before
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "run.json" not in p.name}
+    assert after == before
 
 
 @pytest.mark.parametrize("args, message", [

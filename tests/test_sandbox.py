@@ -235,7 +235,9 @@ def test_resume_trusts_content_and_the_ledger_not_timestamps(tmp_path):
     bob = submissions / "bob" / "mcnemar" / "mcnemar.ipynb"
     shutil.copy2(submissions / "alice" / "mcnemar" / "mcnemar.ipynb", bob)
     os.utime(bob, (0, 0))
-    # carol's stored result forged by hand
+    # carol's stored grading result, and her results.json, forged by hand
+    stored = out / ".autograder" / "raw" / "carol.json"
+    stored.write_text(stored.read_text(encoding="utf-8").replace('"score": 2.5', '"score": 0.0'), encoding="utf-8")
     forged = out / "carol" / "mcnemar" / "results.json"
     forged.write_text(forged.read_text(encoding="utf-8").replace('"score": 10.0', '"score": 0.0', 1),
                       encoding="utf-8")
@@ -243,6 +245,11 @@ def test_resume_trusts_content_and_the_ledger_not_timestamps(tmp_path):
     assert "1 already graded or not gradable, 2 to grade" in completed.stdout
     grades = read_grades(out)
     assert grades["bob"]["score"] == "10.0" and grades["carol"]["score"] == "10.0"
+    assert json.loads(forged.read_text(encoding="utf-8"))["score"] == 10.0
+    # An output edited by hand alone is rewritten without grading again.
+    forged.write_text("{}", encoding="utf-8")
+    rerun = run_command("grade", str(submissions), "--assignment", "mcnemar", "--out", str(out))
+    assert "3 already graded or not gradable, 0 to grade" in rerun.stdout
     assert json.loads(forged.read_text(encoding="utf-8"))["score"] == 10.0
     again = run_command("grade", str(submissions), "--assignment", "mcnemar", "--out", str(out), "--student", "alice")
     assert "2 already graded or not gradable, 1 to grade" in again.stdout
