@@ -251,7 +251,9 @@ def _changes(previous: dict[str, dict], ledger: Ledger, students: list[Student])
     changes = []
     for student in students:
         before, after = previous.get(student.name), ledger.students.get(student.name)
-        if not before or not after or float(before["row"]["score"]) == float(after["row"]["score"]):
+        # A run stopped part-way leaves results without a final row: there is nothing to compare.
+        if not before or not after or "score" not in before.get("row", {}) \
+                or float(before["row"]["score"]) == float(after["row"]["score"]):
             continue
         why = []
         old, new = before.get("about", {}), after.get("about", {})
