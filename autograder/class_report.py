@@ -19,7 +19,7 @@ from collections import Counter
 
 import pandas as pd
 
-from autograder.checks import Mistake
+from autograder.mistakes import Mistake
 
 OKABE_ITO_BLUE, OKABE_ITO_ORANGE, OKABE_ITO_GREY = "#0072B2", "#E69F00", "#999999"
 

@@ -49,7 +49,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import assignments
 from autograder.ledger import RESERVED, Ledger, write_atomically
 from autograder.report import feedback_text, gradescope_results
 
@@ -87,8 +87,8 @@ def display_id(name: str) -> str:
 
 
 def _check_assignment(assignment: str) -> None:
-    if assignment not in ASSIGNMENTS:
-        raise UsageError(f"unknown assignment {assignment!r}; choose one of {', '.join(ASSIGNMENTS)}")
+    if assignment not in assignments():
+        raise UsageError(f"unknown assignment {assignment!r}; choose one of {', '.join(assignments())}")
 
 
 # -- finding the submissions -------------------------------------------------------------------------------
@@ -427,7 +427,8 @@ def _write_class_outputs(ledger: Ledger, assignment: str, rows: list[dict], leve
             except ValueError:
                 continue
     summary = class_report.class_summary(results)
-    hints = class_report.hints_fired(results, plan.mistakes)
+    hints = class_report.hints_fired(results, {name: [mistake for mistake, _ in known]
+                                                        for name, known in plan.mistakes.items()})
     final, others = class_report.scores(results)
     table = summary.assign(isolation=level.note)
     ledger.write(f"summary_{assignment}.csv", table.to_csv(index=False))

@@ -22,7 +22,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import assignments, get
 from autograder.reference import ROOT, grade_ids
 
 # What the sandboxed child and the graders import; versions come from requirements.lock.
@@ -99,10 +99,19 @@ def pinned_requirements(lock: Path = ROOT / "requirements.lock") -> str:
     return "".join(f"{name}=={pins[name]}\n" for name in RUNTIME_PACKAGES)
 
 
+def bundled_code(folder: Path, root: Path = ROOT) -> list[Path]:
+    """The graders' code in a bundle: the package and this assignment's folder, without its fixtures
+    (the correct fixtures are solutions) and without the other assignments."""
+    package = root / "autograder"
+    files = [*package.glob("*.py"), *(package / "assignments").glob("*.py")]
+    files += [path for path in folder.rglob("*") if path.is_file() and path.suffix in (".py", ".toml")
+              and "fixtures" not in path.relative_to(folder).parts and "__pycache__" not in path.parts]
+    return sorted(files)
+
+
 def build_bundle(assignment: str, out: Path, root: Path = ROOT) -> Path:
     """Write ``gradescope_<assignment>.zip`` into ``out`` and return its path."""
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {sorted(ASSIGNMENTS)}")
+    folder = get(assignment).folder
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"gradescope_{assignment}.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as bundle:
@@ -112,14 +121,14 @@ def build_bundle(assignment: str, out: Path, root: Path = ROOT) -> Path:
             info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
             info.external_attr = mode << 16
             bundle.writestr(info, text)
-        for source in sorted((root / "autograder").rglob("*.py")):
+        for source in bundled_code(folder, root):
             bundle.write(source, source.relative_to(root).as_posix())
         notebook = root / "solutions" / assignment / f"{assignment}.ipynb"
         info = zipfile.ZipInfo(notebook.relative_to(root).as_posix(), date_time=(2024, 1, 1, 0, 0, 0))
         info.external_attr = 0o600 << 16
         bundle.writestr(info, notebook.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
         # Only the cell ids of the other assignments: enough to recognise their notebooks.
-        ids = {other: sorted(grade_ids(other, root)) for other in ASSIGNMENTS}
+        ids = {other: sorted(grade_ids(other, root)) for other in assignments()}
         bundle.writestr(zipfile.ZipInfo("solutions/grade_ids.json", date_time=(2024, 1, 1, 0, 0, 0)),
                         json.dumps(ids, indent=1) + "\n")
     return path

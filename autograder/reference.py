@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import get
 
 ROOT = Path(__file__).resolve().parents[1]
 _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
@@ -21,8 +21,7 @@ _MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
 
 def solution_notebook(assignment: str, root: Path = ROOT) -> Path:
     """Path of the instructor notebook of ``assignment``."""
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {assignment!r}; expected one of {sorted(ASSIGNMENTS)}")
+    get(assignment)
     return root / "solutions" / assignment / f"{assignment}.ipynb"
 
 
@@ -36,19 +35,24 @@ def _source(cell: dict) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+def known_grade_ids(root: Path = ROOT) -> dict[str, list[str]]:
+    """``solutions/grade_ids.json`` of a bundle: the cell ids of assignments whose reference is absent."""
+    path = root / "solutions" / "grade_ids.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 def grade_ids(assignment: str, root: Path = ROOT) -> set[str]:
     """The nbgrader cell ids of an assignment, which tell one assignment's notebook from another's.
 
     Read from the instructor notebook, or, where only one assignment's reference
     is present (a Gradescope bundle), from ``solutions/grade_ids.json``.
     """
-    notebook = solution_notebook(assignment, root)
+    notebook = root / "solutions" / assignment / f"{assignment}.ipynb"
     if notebook.exists():
         cells = _cells(assignment, root)
         return {c["metadata"]["nbgrader"]["grade_id"] for c in cells
                 if isinstance(c.get("metadata", {}).get("nbgrader", {}).get("grade_id"), str)}
-    known = json.loads((root / "solutions" / "grade_ids.json").read_text(encoding="utf-8"))
-    return set(known[assignment])
+    return set(known_grade_ids(root)[assignment])
 
 
 def is_visible_test(nbgrader: dict) -> bool:
@@ -56,17 +60,34 @@ def is_visible_test(nbgrader: dict) -> bool:
     return str(nbgrader.get("grade_id", "")).startswith("check_")
 
 
-def reference_source(assignment: str, root: Path = ROOT) -> str:
-    """The code of the setup and solution cells, with nbgrader's markers removed."""
+def reference_source(assignment: str, root: Path = ROOT, replace: dict[str, str] | None = None) -> str:
+    """The code of the setup and solution cells, with nbgrader's markers removed.
+
+    ``replace`` maps answer-cell ids to code that stands in for their reference
+    (how a known mistake is made, see :mod:`autograder.mistakes`).
+    """
+    replace = replace or {}
     pieces = []
     for cell in _cells(assignment, root):
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if cell["cell_type"] != "code" or meta.get("grade") or is_visible_test(meta):
             continue
-        if meta.get("solution") or meta.get("locked"):
+        if meta.get("solution") and cell.get("id") in replace:
+            pieces.append(replace[cell["id"]])
+        elif meta.get("solution") or meta.get("locked"):
             lines = [line for line in _source(cell).splitlines() if not _MARKER.match(line)]
             pieces.append("\n".join(lines))
     return "\n\n\n".join(pieces) + "\n"
+
+
+def reference_cells(assignment: str, root: Path = ROOT) -> dict[str, str]:
+    """The reference code of each answer cell (nbgrader ``solution`` cell), by cell id, markers removed."""
+    cells = {}
+    for cell in _cells(assignment, root):
+        if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+            kept = [line for line in _source(cell).splitlines() if not _MARKER.match(line)]
+            cells[cell["id"]] = "\n".join(kept) + "\n"
+    return cells
 
 
 def solution_lines(assignment: str, root: Path = ROOT) -> list[str]:
@@ -109,7 +130,8 @@ def load_reference(assignment: str, root: Path = ROOT) -> dict[str, Callable]:
     except Exception as error:
         raise BrokenReference(f"the solution code in {notebook} fails: {type(error).__name__}: "
                               f"{str(error).splitlines()[0] if str(error) else ''}") from None
-    for name in ASSIGNMENTS[assignment]:
+    functions = get(assignment).functions
+    for name in functions:
         if not callable(namespace.get(name)):
             raise BrokenReference(f"{notebook} does not define the graded function {name}")
-    return {name: namespace[name] for name in ASSIGNMENTS[assignment]}
+    return {name: namespace[name] for name in functions}

@@ -47,12 +47,17 @@ def feedback_text(result) -> str:
             lines += [f"{function.name} {function.problem}" if not function.problem.startswith(function.name)
                       else function.problem, ""]
         lines += [f"Note: {note}" for note in function.notes] + ([""] if function.notes else [])
+        if function.checks and not function.attempted:
+            lines += [f"Not attempted: {function.name} still raises NotImplementedError, so none of its "
+                      f"{len(function.checks)} checks passed.", ""]
+            continue
         for check in function.checks:
             mark = "passed" if check.passed else "FAILED"
             lines.append(f"- {mark} ({check.score:g}/{check.max_score:g}): {check.name}")
             if not check.passed and check.feedback:
-                fence = _fence(check.feedback)
-                lines += ["", f"  {fence}text"] + [f"  {line}" for line in check.feedback.splitlines()] \
+                text = (f"Checks that: {check.contract}\n" if check.contract else "") + check.feedback
+                fence = _fence(text)
+                lines += ["", f"  {fence}text"] + [f"  {line}" for line in text.splitlines()] \
                     + [f"  {fence}", ""]
         lines.append("")
     lines += ["---", f"Graded in isolation ({result.isolation}). Your code ran in a separate process; "

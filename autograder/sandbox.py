@@ -47,6 +47,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.assignments import forbidden_calls
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 MAX_MESSAGE = 2 * 1024 * 1024
@@ -566,7 +568,7 @@ class Sandbox:
                 namespace_fds.append(user_namespace)
             prefix = _bwrap_command(layout, user_namespace, env)
             interpreter, cwd = layout.interpreter, None
-            config = {"namespaces": True, "path": list(layout.path)}
+            config = {"namespaces": True, "path": list(layout.path), "forbidden": list(forbidden_calls())}
         else:
             # Weak: the grader's own interpreter and paths, a private scratch folder per child.
             self.scratch = Path(tempfile.mkdtemp(prefix="autograder-scratch-"))
@@ -574,7 +576,8 @@ class Sandbox:
             prefix, interpreter, cwd = [], sys.executable, str(self.scratch)
             env = {**SANDBOX_ENV, "HOME": cwd, "TMPDIR": cwd, "MPLCONFIGDIR": cwd,
                    "PYTHONHASHSEED": str(self.hash_seed)}
-            config = {"namespaces": False, "path": [p for p in sys.path if p and Path(p).resolve() != ROOT]}
+            config = {"namespaces": False, "path": [p for p in sys.path if p and Path(p).resolve() != ROOT],
+                      "forbidden": list(forbidden_calls())}
         try:
             self.process = subprocess.Popen(
                 [*prefix, interpreter, "-I", "-S", "-c", _bootstrap(), str(theirs.fileno()), json.dumps(config)],
@@ -601,14 +604,14 @@ class Sandbox:
             return None
         return random.randrange(*UNPRIVILEGED_UIDS)
 
-    def fork(self, numpy_only: bool = False, limits: dict | None = None) -> Child:
-        """A fresh child process for one submission."""
+    def fork(self, forbid: tuple[str, ...] = (), limits: dict | None = None) -> Child:
+        """A fresh child process for one submission, in which the calls ``forbid`` raise."""
         if not self.alive():
             self.close()
             self.start()
         ours, theirs = socket.socketpair()
         self.forked += 1
-        request = {"op": "fork", "numpy_only": numpy_only, "limits": limits or CHILD_LIMITS,
+        request = {"op": "fork", "forbid": list(forbid), "limits": limits or CHILD_LIMITS,
                    "uid": self._child_uid()}
         if self.scratch is not None:
             request["workdir"] = str(self.scratch / f"child-{self.forked}")

@@ -25,8 +25,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import ASSIGNMENTS
-from autograder.reference import ROOT, _cells, _source, grade_ids, is_visible_test
+from autograder.assignments import assignments, get
+from autograder.reference import ROOT, _cells, _source, grade_ids, is_visible_test, known_grade_ids
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_CODE_BYTES = 2 * 1024 * 1024
@@ -112,6 +112,17 @@ def _grade_ids(cells: list) -> set[str]:
     return ids
 
 
+def _upgrade(notebook: dict) -> dict:
+    """A format-3 notebook in format 4, as nbformat converts it (losslessly for code and metadata)."""
+    import nbformat
+
+    try:
+        upgraded = nbformat.convert(nbformat.from_dict(notebook), 4)
+    except Exception:  # whatever nbformat cannot read is refused below as an unsupported format
+        return notebook
+    return json.loads(json.dumps(upgraded))
+
+
 def _load_json(raw: bytes) -> dict:
     try:
         text = raw.decode("utf-8")
@@ -134,6 +145,8 @@ def _load_json(raw: bytes) -> dict:
                                 "to be a notebook") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells", notebook.get("worksheets")), list):
         raise SubmissionProblem("not_a_notebook", "the file is JSON but not a Jupyter notebook")
+    if notebook.get("nbformat") == 3:
+        notebook = _upgrade(notebook)
     if notebook.get("nbformat") != 4 or "cells" not in notebook:
         raise SubmissionProblem("unsupported_nbformat", f"the notebook is in format version "
                                 f"{notebook.get('nbformat')!r}; open it in a current Jupyter and save it "
@@ -148,13 +161,12 @@ def read_submission(path: Path, assignment: str, root: Path = ROOT, below: Path 
 
 def parse_submission(raw: bytes, assignment: str, root: Path = ROOT) -> Submission:
     """Parse a notebook's bytes and choose the cells to run for ``assignment``."""
-    if assignment not in ASSIGNMENTS:
-        raise ValueError(f"unknown assignment {assignment!r}")
+    functions = get(assignment).functions
     notebook = _load_json(raw)
     source_cells = _cells(assignment, root)
     expected_ids = _grade_ids(source_cells)
     submitted_ids = _grade_ids(notebook["cells"])
-    for other in ASSIGNMENTS:
+    for other in sorted(set(assignments()) | set(known_grade_ids(root))):
         if other == assignment:
             continue
         other_all = grade_ids(other, root)
@@ -201,7 +213,7 @@ def parse_submission(raw: bytes, assignment: str, root: Path = ROOT) -> Submissi
         raise SubmissionProblem("too_large", f"the notebook holds {len(cells)} code cells and {code_bytes / 1e6:.1f} "
                                 f"MB of code; the limits are {MAX_CODE_CELLS} cells and "
                                 f"{MAX_CODE_BYTES / 1e6:.0f} MB. Remove the cells you added for experiments.")
-    messages += duplicate_definitions(cells, ASSIGNMENTS[assignment])
+    messages += duplicate_definitions(cells, functions)
     return Submission(cells, messages, hashlib.sha256(raw).hexdigest())
 
 

@@ -22,6 +22,7 @@ Wire format: each message is a 4-byte big-endian length followed by UTF-8 JSON.
 """
 
 import ctypes
+import importlib
 import inspect
 import io
 import json
@@ -42,7 +43,6 @@ plain = sys.modules["autograder_plain"]
 
 MAX_MESSAGE = 2 * 1024 * 1024
 """Largest message a child sends; the grading process refuses larger ones too."""
-KS_FUNCTIONS = ("ks_2samp", "kstest", "ks_1samp", "ks_twosamp")
 SCRATCH_BYTES = 64 * 1024 * 1024
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -125,7 +125,11 @@ def _describe(error):
 
 
 class Tripwires:
-    """SciPy's Kolmogorov-Smirnov functions, found once in the zygote and disarmed in a child.
+    """Functions an assignment forbids (``[forbidden_calls]``), found once in the zygote, disarmed in a child.
+
+    ``forbidden`` holds dotted names such as ``"scipy.stats.ks_2samp"``: every
+    function of that name defined in that top-level package is found, however
+    many modules re-export it.
 
     Disarming replaces them in every loaded SciPy module and also rewrites the
     code of the original function objects (and of the implementations they
@@ -134,32 +138,47 @@ class Tripwires:
     in the child, so reloading a module cannot bring them back.
     """
 
-    def __init__(self):
+    def __init__(self, forbidden=()):
+        self.packages = {name.split(".")[0] for name in forbidden}
+        self.names = {name.rsplit(".", 1)[-1] for name in forbidden}
+        for package in self.packages:
+            for name in forbidden:
+                if name.startswith(package + "."):
+                    try:
+                        importlib.import_module(name.rsplit(".", 1)[0])  # preloaded, so found here
+                    except ImportError:
+                        pass
         self.originals = {}
         for module_name, module in list(sys.modules.items()):
-            if not module_name.startswith("scipy") or module is None:
+            if module_name.split(".")[0] not in self.packages or module is None:
                 continue
             for value in list(vars(module).values()):
-                if callable(value) and getattr(value, "__name__", None) in KS_FUNCTIONS \
-                        and str(getattr(value, "__module__", "")).startswith("scipy"):
+                if callable(value) and getattr(value, "__name__", None) in self.names \
+                        and str(getattr(value, "__module__", "")).split(".")[0] in self.packages:
                     self.originals[id(value)] = value
-        self.files = set()
         for function in list(self.originals.values()):
-            for inner in self._wrapped(function):
+            for inner in self._wrapped(function, self.names):
                 self.originals[id(inner)] = inner
+
+    def files(self, names):
+        """Source files of the forbidden functions named ``names`` (hidden in a child that forbids them)."""
+        files = set()
         for function in self.originals.values():
+            if function.__name__ not in names:
+                continue
             try:
                 source = inspect.getsourcefile(function)
             except TypeError:
                 continue
             if source:
-                self.files.add(os.path.realpath(source))
+                files.add(os.path.realpath(source))
                 cached = getattr(sys.modules.get(function.__module__), "__cached__", None)
                 if cached and os.path.exists(cached):
-                    self.files.add(os.path.realpath(cached))
+                    files.add(os.path.realpath(cached))
+        return sorted(files)
 
     @staticmethod
-    def _wrapped(function):
+    def _wrapped(function, names):
         found, pending = [], [function]
         while pending:
             current = pending.pop()
@@ -172,17 +191,17 @@ class Tripwires:
                 except ValueError:
                     continue
             for candidate in candidates:
-                if inspect.isfunction(candidate) and candidate.__name__ in KS_FUNCTIONS \
+                if inspect.isfunction(candidate) and candidate.__name__ in names \
                         and candidate not in found:
                     found.append(candidate)
                     pending.append(candidate)
         return found
 
-    def disarm(self, violations):
-        """Make every KS function raise, and record each call in ``violations``."""
-        by_id = self.originals
+    def disarm(self, names, violations):
+        """Make every forbidden function named in ``names`` raise, and record each call in ``violations``."""
+        by_id = {key: value for key, value in self.originals.items() if value.__name__ in names}
         for module_name, module in list(sys.modules.items()):
-            if not module_name.startswith("scipy") or module is None:
+            if module_name.split(".")[0] not in self.packages or module is None:
                 continue
             for attribute, value in list(vars(module).items()):
                 if id(value) in by_id:
@@ -195,7 +214,7 @@ class Tripwires:
 def _tripwire(name, violations):
     def refuse(*args, **kwargs):
         violations.append(name)
-        raise RuntimeError(f"scipy.stats.{name} is not allowed here: use NumPy only")
+        raise RuntimeError(f"{name} is forbidden in this function by the assignment")
     refuse.__name__ = name
     return refuse
 
@@ -206,7 +225,7 @@ def _raising_code(name, freevars):
     source = (f"def outer():\n    {' = '.join(freevars) + ' = None' if freevars else 'pass'}\n"
               f"    def {name}(*args, **kwargs):\n{touch}"
               f"        _autograder_violations.append({name!r})\n"
-              f"        raise RuntimeError('scipy.stats.{name} is not allowed here: use NumPy only')\n"
+              f"        raise RuntimeError('{name} is forbidden in this function by the assignment')\n"
               f"    return {name}\n")
     namespace = {}
     exec(compile(source, f"<tripwire {name}>", "exec"), namespace)
@@ -219,12 +238,12 @@ def _raising_code(name, freevars):
 class Child:
     """Runs one submission: its cells, then calls to its functions."""
 
-    def __init__(self, sock, numpy_only, tripwires):
+    def __init__(self, sock, forbid, tripwires):
         self.sock = sock
         self.namespace = {"__name__": "__main__", "__builtins__": __builtins__}
         self.violations = []
-        if numpy_only:
-            tripwires.disarm(self.violations)
+        if forbid:
+            tripwires.disarm(forbid, self.violations)
 
     def load(self, cells, timeout):
         for index, cell in enumerate(cells):
@@ -407,12 +426,17 @@ def _apply_limits(limits):
             pass
 
 
+def _forbidden_names(request):
+    forbid = request.get("forbid")
+    return {str(name).rsplit(".", 1)[-1] for name in forbid} if isinstance(forbid, list) else set()
+
+
 def child_main(fd, request, config, tripwires):
     os.setsid()
     _close_other_fds(fd)
     uid = request.get("uid")
     if config["namespaces"]:
-        _private_mounts(uid, sorted(tripwires.files) if request.get("numpy_only") else [])
+        _private_mounts(uid, tripwires.files(_forbidden_names(request)))
         workdir = "/tmp"
     else:
         workdir = request["workdir"]
@@ -432,7 +456,7 @@ def child_main(fd, request, config, tripwires):
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     sock = socket.socket(fileno=fd)
     try:
-        Child(sock, request.get("numpy_only", False), tripwires).serve()
+        Child(sock, _forbidden_names(request), tripwires).serve()
     finally:
         os._exit(0)
 
@@ -449,7 +473,7 @@ def zygote_main(fd, config):
     """
     _prctl(PR_SET_DUMPABLE, 0)  # no ptrace and no /proc/<pid>/mem of the fork server
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped automatically
-    tripwires = Tripwires()
+    tripwires = Tripwires(config.get("forbidden", ()))
     own_pid_namespace = os.open("/proc/self/ns/pid", os.O_RDONLY) if config["namespaces"] else None
     control = socket.socket(fileno=fd)
     children = {}

@@ -1,25 +1,21 @@
-"""What the graders check: cases, comparisons and hints, per graded function.
+"""Comparing a student's answer with the reference's, and showing values in feedback.
 
-A function's points are split across :class:`Check` groups. A group passes when
-the student's function gives the reference's answer on **every** one of its
-cases -- named edge cases or hundreds of seeded random inputs -- so a mistake
-cannot hide between a few lucky examples. Expected answers are computed in the
-trusted process from the reference solution; the student's answers come back
-from the sandbox as plain data.
+Answers arrive from the sandbox as plain data (:mod:`autograder.plain`), so the
+comparison here sees only values, never a student's objects. A comparison
+returns ``None`` when the answers agree and otherwise one line saying what
+differs; a difference inside a dict starts with the key in brackets
+(``"['better']: wrong value"``), which is how a check's hint knows whether it
+concerns what failed.
 
-When a group fails, the feedback shows the smallest failing input, the
-expected and the actual answer, and a hint. The hint comes from the first
-:class:`Mistake` whose (deliberately wrong) implementation reproduces the
-student's answer on that input, or else from the group's generic hint.
+:func:`as_code` writes an input as Python a student can paste into a cell to
+reproduce a failure.
 """
 
 from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -28,111 +24,22 @@ from autograder.plain import Opaque
 
 
 @dataclass(frozen=True)
-class Case:
-    """One call: positional and keyword arguments, and a size for ordering."""
-
-    args: tuple
-    kwargs: dict = field(default_factory=dict)
-    label: str = ""
-    size: int = 0
-
-
-@dataclass(frozen=True)
 class Raises:
-    """The expected outcome of a call that must raise ``error`` (a class name)."""
+    """The expected outcome of a call that must raise ``error`` (an exception class or its name)."""
 
-    error: str = "ValueError"
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A known wrong implementation, used only to name a student's misconception."""
-
-    name: str
-    implementation: Callable[..., Any]
-    hint: str
-
-
-@dataclass(frozen=True)
-class Oracle:
-    """A graded callee lent to the student's function during a check (see :mod:`autograder.oracles`).
-
-    Parameters
-    ----------
-    name : str
-        The callee, e.g. ``"assign_to_canary"``.
-    per_item : str, optional
-        A parameter over which calls are answered item by item (the ids of a
-        bucketing function), so one call or several give the same answers.
-    """
-
-    name: str
-    per_item: str | None = None
-
-
-@dataclass
-class Check:
-    """A group of cases worth ``points`` of one function.
-
-    Parameters
-    ----------
-    name : str
-        Shown to students, e.g. ``"random samples with ties"``.
-    points : float
-        Points earned when every case passes.
-    cases : callable
-        ``cases(rng) -> list[Case]``, called once per grading run with a seeded
-        ``numpy.random.Generator``.
-    hint : str
-        Shown when the group fails and no known mistake explains the answer.
-    compare : callable, optional
-        ``compare(expected, actual) -> str | None``: None when they agree,
-        otherwise what differs. Defaults to :func:`same`.
-    expect : callable, optional
-        ``expect(reference, case) -> expected``; default calls the reference.
-    property_check : callable, optional
-        ``property_check(answers, cases) -> str | None`` for checks without a
-        single right output (sticky bucketing): receives the student's answers.
-    oracles : tuple of str or Oracle
-        Graded callees replaced by the reference during this check; they
-        answer only the calls the reference makes for the case being graded.
-    numpy_only : bool
-        Run in a child where SciPy's KS functions are tripwires (see also
-        :attr:`FunctionSpec.numpy_only`).
-    other_process : bool
-        Also run the cases in a second, independently started interpreter and
-        pass both answer lists to ``property_check``.
-    """
-
-    name: str
-    points: float
-    cases: Callable[[np.random.Generator], list[Case]]
-    hint: str
-    compare: Callable[[Any, Any], str | None] | None = None
-    expect: Callable[[Callable, Case], Any] | None = None
-    property_check: Callable[..., str | None] | None = None
-    oracles: tuple[str | Oracle, ...] = ()
-    numpy_only: bool = False
-    other_process: bool = False
-
-
-@dataclass
-class FunctionSpec:
-    """The grading plan of one graded function.
-
-    ``numpy_only``: every check of the function runs with SciPy's KS functions
-    disarmed, so a function that detects the tripwire gains nothing by it.
-    """
-
-    name: str
-    parameters: tuple[str, ...]
-    checks: list[Check]
-    mistakes: list[Mistake] = field(default_factory=list)
-    numpy_only: bool = False
+    error: str | type = "ValueError"
 
     @property
-    def points(self) -> float:
-        return sum(check.points for check in self.checks)
+    def name(self) -> str:
+        return self.error if isinstance(self.error, str) else self.error.__name__
+
+
+@dataclass(frozen=True)
+class Raised:
+    """What a student's call raised (exception class names, most specific first)."""
+
+    types: tuple[str, ...]
+    message: str = ""
 
 
 # --- comparisons -----------------------------------------------------------------------------------
@@ -159,10 +66,10 @@ def same(expected, actual) -> str | None:
     if isinstance(actual, Opaque):
         return f"returned {actual!r}, which is not a plain value"
     if isinstance(expected, Raises):
-        if isinstance(actual, Raised) and expected.error in actual.types:
+        if isinstance(actual, Raised) and expected.name in actual.types:
             return None
         got = f"raised {actual.types[0]}" if isinstance(actual, Raised) else f"returned {show(actual)}"
-        return f"should raise {expected.error}, but {got}"
+        return f"should raise {expected.name}, but {got}"
     if isinstance(actual, Raised):
         return f"raised {actual.types[0]}: {actual.message}"
     if isinstance(expected, (bool, np.bool_)):
@@ -248,14 +155,6 @@ def same_frame(expected: pd.DataFrame, actual) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class Raised:
-    """What a student's call raised (exception class names, most specific first)."""
-
-    types: tuple[str, ...]
-    message: str = ""
-
-
 # --- showing values in feedback ---------------------------------------------------------------------
 
 _repr = reprlib.Repr()
@@ -267,7 +166,7 @@ _repr.maxother = 200
 def show(value) -> str:
     """A short, readable rendering of a value for feedback."""
     if isinstance(value, Raises):
-        return f"raises {value.error}"
+        return f"raises {value.name}"
     if isinstance(value, Raised):
         return f"raised {value.types[0]}: {value.message[:200]}"
     if isinstance(value, pd.DataFrame):
@@ -283,24 +182,117 @@ def show(value) -> str:
     return _repr.repr(value)
 
 
-def show_case(case: Case, parameters: Sequence[str]) -> str:
-    parts = []
-    for name, value in zip(parameters, case.args):
-        parts.append(f"{name}={show(value)}")
-    parts += [f"{name}={show(value)}" for name, value in case.kwargs.items()]
-    return ", ".join(parts)
+# --- inputs as code a student can run --------------------------------------------------------------
+
+MAX_CODE = 6000
+"""Longest input printed as code; a longer one is described instead."""
 
 
-def case_size(*values) -> int:
+def as_code(value) -> str:
+    """``value`` as a Python expression (using ``np`` and ``pd``) that rebuilds it.
+
+    Examples
+    --------
+    >>> as_code(pd.Series([1.5, 2.0], name="score"))
+    "pd.Series([1.5, 2.0], name='score')"
+    >>> as_code(np.array([True, False]))
+    'np.array([True, False])'
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return repr(value)
+    if isinstance(value, np.bool_):
+        return repr(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return repr(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        return f'float("{number}")' if math.isnan(number) or math.isinf(number) else repr(number)
+    if isinstance(value, pd.Timestamp):
+        return f'pd.Timestamp("{value.isoformat()}")'
+    if isinstance(value, pd.DataFrame):
+        columns = ", ".join(f"{column!r}: {_values(value[column])}" for column in value.columns)
+        return f"pd.DataFrame({{{columns}}}{_index(value.index)})"
+    if isinstance(value, pd.Series):
+        name = f", name={value.name!r}" if value.name is not None else ""
+        return f"pd.Series({_values(value)}{_index(value.index)}{name})"
+    if isinstance(value, np.ndarray):
+        dtype = "" if value.dtype.kind in "bfU" or value.dtype == np.int64 else f", dtype=np.{value.dtype.name}"
+        if value.dtype.kind == "M" and value.ndim == 1:
+            return f"{_values(pd.Series(value))}.to_numpy()"
+        return f"np.array({as_code(value.tolist())}{dtype})"
+    if isinstance(value, list):
+        return "[" + ", ".join(as_code(v) for v in value) + "]"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(as_code(v) for v in value) + ("," if len(value) == 1 else "") + ")"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{as_code(k)}: {as_code(v)}" for k, v in value.items()) + "}"
+    return repr(value)
+
+
+def _values(column: pd.Series) -> str:
+    if column.dtype.kind == "M":
+        days = [value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
+                for value in column]
+        return f"pd.to_datetime({days!r})"
+    return as_code(column.tolist())
+
+
+def _index(index: pd.Index) -> str:
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and index.name is None:
+        return ""
+    name = f", name={index.name!r}" if index.name is not None else ""
+    return f", index=pd.Index({as_code(index.tolist())}{name})"
+
+
+def call_as_code(function: str, args: tuple, kwargs: dict) -> str:
+    """The call ``function(*args, **kwargs)`` as code, or a description when it is too long to print."""
+    parts = [as_code(value) for value in args] + [f"{name}={as_code(value)}" for name, value in kwargs.items()]
+    code = f"{function}({', '.join(parts)})"
+    if len(code) <= MAX_CODE:
+        return code
+    described = [show(value) for value in args] + [f"{name}={show(value)}" for name, value in kwargs.items()]
+    return f"{function}({', '.join(described)})  # too large to print in full"
+
+
+def size(*values) -> int:
     """Number of scalars in the arguments, to find the smallest failing input."""
     total = 0
     for value in values:
         if isinstance(value, (pd.DataFrame, pd.Series, np.ndarray)):
             total += int(np.size(value))
         elif isinstance(value, (list, tuple)):
-            total += case_size(*value)
+            total += size(*value)
         elif isinstance(value, dict):
-            total += case_size(*value.values())
+            total += size(*value.values())
         else:
             total += 1
     return total
+
+
+def matches_written(expected, written) -> bool:
+    """Whether the reference's answer agrees with an answer written beside a hand-picked case.
+
+    Written floats may be rounded to four significant digits; NaN matches NaN.
+    """
+    if isinstance(written, Raises) or isinstance(expected, Raises):
+        return isinstance(written, Raises) and isinstance(expected, Raises) and written.name == expected.name
+    if isinstance(expected, np.ndarray):
+        expected = expected.tolist()
+    if isinstance(written, (bool, np.bool_)) or written is None or isinstance(written, str):
+        return type(expected) in (bool, np.bool_) and bool(expected) == written if isinstance(
+            written, (bool, np.bool_)) else expected == written
+    if _is_real(written):
+        if not _is_real(expected):
+            return False
+        if math.isnan(float(written)) or math.isnan(float(expected)):
+            return math.isnan(float(written)) and math.isnan(float(expected))
+        return math.isclose(float(expected), float(written), rel_tol=5e-4, abs_tol=1e-9)
+    if isinstance(written, (list, tuple)):
+        return isinstance(expected, (list, tuple)) and len(expected) == len(written) and all(
+            matches_written(e, w) for e, w in zip(expected, written))
+    if isinstance(written, dict):
+        return isinstance(expected, dict) and set(expected) == set(written) and all(
+            matches_written(expected[key], written[key]) for key in written)
+    if isinstance(written, pd.DataFrame):
+        return same_frame(written, expected) is None
+    return expected == written
