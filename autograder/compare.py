@@ -161,6 +161,7 @@ _repr = reprlib.Repr()
 _repr.maxlist = _repr.maxtuple = 12
 _repr.maxstring = 80
 _repr.maxother = 200
+_repr.maxdict = 8
 
 
 def show(value) -> str:

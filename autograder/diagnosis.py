@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import time
+import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -68,8 +69,8 @@ def evaluate(session: Session, function: str, planned: PlannedCall, answers: lis
     case, expected, actual = planned.cases[index], planned.expected[index], answers[index]
     if not case.hand_picked and not _skipped(actual):
         case, expected, actual, problem = shrink(session, function, planned, case, expected, actual, problem)
-    hint = mistake.hint if mistake else (case.why or relevant_hint(session.current.check_function.check.hint,
-                                                                    problem))
+    why = None if is_about_form(problem) else case.why
+    hint = mistake.hint if mistake else (why or relevant_hint(session.current.check_function.check.hint, problem))
     text = (f"Your answer differs from the reference on {len(failures)} of {len(planned.cases)} inputs. "
             f"Smallest failing input:\n    {call_as_code(function, case.args, case.kwargs)}\n"
             f"Expected: {show(expected)}\nGot:      {show(actual)}\nWhat differs: {problem}")
@@ -87,6 +88,15 @@ def _compare(compare: Callable, expected, actual) -> str | None:
 
 def _skipped(answer) -> bool:
     return isinstance(answer, Raised) and answer.types[0] in ("Skipped", "Timeout", "Crashed")
+
+
+FORM_PROBLEMS = ("should return", "dtype", "should hold", "should be numeric", "columns should", "index should",
+                 "rows should", "shape should", "keys should", "not a plain value", "could not be compared")
+
+
+def is_about_form(problem: str) -> bool:
+    """Whether ``problem`` is about the answer's type or shape, which a case's ``why`` does not explain."""
+    return any(phrase in problem for phrase in FORM_PROBLEMS)
 
 
 def relevant_hint(hint: str | dict[str, str] | None, problem: str) -> str | None:
@@ -122,8 +132,10 @@ def diagnose(mistakes: list, failures: list[tuple[Case, object]], compare: Calla
         return None
     for mistake, wrong in mistakes:
         try:
-            explained = all(_compare(compare, wrong(*case.args, **case.kwargs), actual) is None
-                            for case, actual in failures)
+            with warnings.catch_warnings():  # a mistake's own warnings (dividing by zero) are no news
+                warnings.simplefilter("ignore")
+                explained = all(_compare(compare, wrong(*case.args, **case.kwargs), actual) is None
+                                for case, actual in failures)
         except Exception:  # a mistake that fails on these inputs explains nothing
             continue
         if explained:

@@ -3,6 +3,9 @@
 The checks are run once against the reference (here, in the trusted process):
 each ``agrees_on(cases)`` records its cases, the reference's answers and what
 the reference asked the callees a check lends (:mod:`autograder.oracles`).
+A check's direct calls (``function(*args)``) assert properties of the
+student's answers; they come after its ``agrees_on`` calls, and planning stops
+at the first of them.
 Grading a submission then replays the same calls -- the same check code,
 seeded the same way -- against the recorded answers, so the reference is not
 run again for every submission.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +30,7 @@ from autograder import plain
 from autograder.assignments import get
 from autograder.check import Case, check_id, checks_of, seed_of
 from autograder.compare import Raises, call_as_code, matches_written, same, show
-from autograder.mistakes import Mistake, implementation, known_mistakes
+from autograder.mistakes import Mistake, edited_cell, implementation, known_mistakes
 from autograder.oracles import CaseOracles, Lender
 from autograder.reference import BrokenReference, load_reference
 
@@ -108,10 +112,14 @@ class _PlannedFunction:
         self.recorder.on_cases(self.name, list(cases), compare)
 
     def __call__(self, *args, **kwargs):
-        value = self.recorder.plan.reference[self.name](*args, **kwargs)
-        return plain.decode(plain.encode(value))  # as a student's answer arrives
+        raise _PropertiesFollow  # nothing after this needs the reference's answers
 
     in_another_process = __call__
+
+
+class _PropertiesFollow(Exception):
+    """Planning stops at a check's first direct call: from there on it asserts properties of the
+    student's answers, which need no reference answers (the reference's own full marks test them)."""
 
 
 class Plan:
@@ -158,6 +166,8 @@ class Plan:
         recorder = _Recorder(self, on_cases)
         try:
             check_function(**fixtures(check_function, recorder.function, self.reference, seed))
+        except _PropertiesFollow:
+            return
         except Exception as error:
             raise BrokenReference(f"the reference solution fails the check {check_id(check_function)}: "
                                   f"{type(error).__name__}: {error}") from None
@@ -183,18 +193,28 @@ class Plan:
         """Add inputs that expose each known mistake no planned input exposes (see the module docstring)."""
         value_calls = [call for check_function in self.checks[function]
                        for call in self.calls[check_id(check_function)] if call.function == function]
-        for index, (_, wrong) in enumerate(self.mistakes[function]):
+        for index, (mistake, wrong) in enumerate(self.mistakes[function]):
+            if self.breaks_a_rule(mistake):
+                continue  # the sandbox's rule catches it, whatever its answers
             if any(exposes(wrong, call, case, expected)
                    for call in value_calls for case, expected in zip(call.cases, call.expected)):
                 continue
             for call, case in self._search(function, wrong, self.seed + 1000 * (index + 1)):
                 call.add(case, *call.lender.record(functools.partial(solve, self.reference, function, case)))
 
+    def breaks_a_rule(self, mistake: Mistake) -> bool:
+        """Whether the mistake makes a call its function may not make (``[forbidden_calls]``)."""
+        forbidden = [name.rsplit(".", 1)[-1] for name in self.spec.forbidden_calls.get(mistake.function, ())]
+        return any(f"{name}(" in edited_cell(self.assignment, mistake) for name in forbidden)
+
     def _search(self, function: str, wrong: Callable, seed: int) -> list[tuple[PlannedCall, Case]]:
         """Random inputs of ``function``'s checks, from further seeds, on which ``wrong`` is exposed."""
         found: list[tuple[PlannedCall, Case]] = []
-        for batch in range(MINING_BATCHES):
-            for check_function in self.checks[function]:
+        random_checks = [check_function for check_function in self.checks[function]
+                         if any(call.function == function and not all(case.hand_picked for case in call.cases)
+                                for call in self.calls[check_id(check_function)])]
+        for batch in range(MINING_BATCHES if random_checks else 0):
+            for check_function in random_checks:
                 calls = iter(self.calls[check_id(check_function)])
 
                 def on_cases(name, cases, compare, calls=calls):
@@ -212,11 +232,13 @@ class Plan:
 
 def exposes(wrong: Callable, call: PlannedCall, case: Case, expected) -> bool:
     """Whether the mistaken function ``wrong`` answers ``case`` differently from the reference."""
-    if isinstance(expected, Raises):
-        return False
     try:
-        answer = wrong(*case.args, **case.kwargs)
-    except Exception:  # a mistake that crashes here is exposed too
+        with warnings.catch_warnings():  # a mistake's own warnings (dividing by zero) are no news
+            warnings.simplefilter("ignore")
+            answer = wrong(*case.args, **case.kwargs)
+    except Exception as error:  # a mistake that crashes here is exposed too, unless it should
+        return not (isinstance(expected, Raises) and type(error).__name__ == expected.name)
+    if isinstance(expected, Raises):
         return True
     try:
         return (call.compare or same)(expected, plain.decode(plain.encode(answer))) is not None

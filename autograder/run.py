@@ -24,6 +24,7 @@ from autograder import plain
 from autograder.check import NOT_GIVEN, Case, CheckFailed, check_id, contract, graded_function, title
 from autograder.compare import Raised, Raises, call_as_code, show
 from autograder.diagnosis import evaluate
+from autograder.oracles import CaseOracles, Lender
 from autograder.plan import Plan, PlannedCall, fixtures, solve
 from autograder.sandbox import Budget, BudgetExhausted, Sandbox, SandboxError
 from autograder.scoring import CheckResult, SubmissionResult
@@ -172,7 +173,9 @@ class _Children:
                     answers[pending[received]] = answer
                     received += 1
                     if message.get("violation") is not None:
-                        named = {name.rsplit(".", 1)[-1]: name for name in forbid}
+                        named: dict[str, str] = {}
+                        for name in forbid:  # the first dotted name of a function names it
+                            named.setdefault(name.rsplit(".", 1)[-1], name)
                         violation = violation or named.get(message["violation"], forbid[0] if forbid else "?")
                     if isinstance(answer, Raised) and answer.types[0] in RESOURCE_ERRORS:
                         self.failures[function] = self.failures.get(function, 0) + 1
@@ -385,8 +388,10 @@ class Session:
     def call(self, name: str, args: tuple, kwargs: dict, other: bool):
         self._refuse_undefined(name)
         case = Case(tuple(args), dict(kwargs), NOT_GIVEN)
-        lender = self.plan_lender()
-        expected, table = lender.record(lambda: solve(self.plan.reference, name, case))
+        lender = Lender(self.plan.reference, self.current.check_function.check.lend)
+        # Only a lending check needs the reference here: to record what it asks its callees.
+        expected, table = (lender.record(lambda: solve(self.plan.reference, name, case)) if lender.names
+                           else (None, CaseOracles()))
         planned = PlannedCall(name, [case], [expected], [table], lender)
         answers, violation = self.children.answers(name, planned, self._forbid(), other=other)
         if violation:
@@ -399,11 +404,6 @@ class Session:
         if isinstance(answer, plain.Opaque):
             raise CheckFailed(f"{code}\nreturned {show(answer)}, which is not a plain value")
         return answer
-
-    def plan_lender(self):
-        from autograder.oracles import Lender
-
-        return Lender(self.plan.reference, self.current.check_function.check.lend)
 
     def _violation_text(self, violation: str) -> str:
         reason = self.plan.spec.forbidden_reasons.get(self.current.function, "")

@@ -30,7 +30,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("ks_drift", "mcnemar", "canary")
+sys.path.insert(0, str(ROOT))
+from autograder.assignments import assignments  # noqa: E402
+
+ASSIGNMENTS = tuple(assignments())
 
 
 # Appended to the scratch course's config: nbgrader's own autograde steps, the notebook run in a kernel.

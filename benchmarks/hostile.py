@@ -30,7 +30,7 @@ sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "fixtures" / "hostile"
 from layouts import LAYOUTS  # noqa: E402
 from submissions import build_submission, fixture_files, reference_submission  # noqa: E402
 
-from autograder import ASSIGNMENTS  # noqa: E402
+from autograder.assignments import assignments  # noqa: E402
 
 LEVELS = {"unprivileged uid": {}, "user namespace": {"AUTOGRADER_USER_NAMESPACE": "1"}}
 
@@ -58,7 +58,7 @@ def main() -> None:
     worst_seconds, worst_mb = 0.0, 0.0
     with tempfile.TemporaryDirectory() as scratch:
         for level, env in LEVELS.items():
-            for assignment in ASSIGNMENTS:
+            for assignment in assignments():
                 folder = Path(scratch) / level.replace(" ", "-") / assignment
                 submissions = build_class(folder, assignment)
                 started = time.perf_counter()

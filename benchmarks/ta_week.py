@@ -30,10 +30,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
 
-from submissions import build_submission, read_fixture, reference_submission, untouched_submission  # noqa: E402
+from submissions import (  # noqa: E402
+    build_submission,
+    mistake_submission,
+    read_fixture,
+    reference_submission,
+    untouched_submission,
+)
 
-CORRECT = ROOT / "tests" / "fixtures" / "correct" / "mcnemar"
-WRONG = ROOT / "tests" / "fixtures" / "wrong" / "mcnemar"
+from autograder.mistakes import known_mistakes  # noqa: E402
+
+CORRECT = ROOT / "autograder" / "assignments" / "mcnemar" / "fixtures" / "correct"
 POLICY = """[late]
 penalty_per_day = 0.1
 max_penalty = 0.5
@@ -55,8 +62,10 @@ def notebooks(folder: Path) -> list[bytes]:
     """Complete (reference and independent styles), untouched and partly wrong notebooks."""
     made = [reference_submission("mcnemar", folder / "reference.ipynb").read_bytes(),
             untouched_submission("mcnemar", folder / "untouched.ipynb").read_bytes()]
-    for path in [*sorted(CORRECT.glob("*.py")), *sorted(WRONG.glob("*.py"))[:4]]:
+    for path in sorted(CORRECT.glob("*.py")):
         made.append(build_submission("mcnemar", path, folder / f"{path.stem}.ipynb").read_bytes())
+    for mistake in known_mistakes("mcnemar")[:4]:
+        made.append(mistake_submission("mcnemar", mistake, folder / f"{mistake.name}.ipynb").read_bytes())
     return made
 
 
@@ -69,7 +78,7 @@ def disguised(folder: Path, number: int, rng: random.Random) -> bytes:
         code = re.sub(rf"\b{name}\b", f"{name}_{rng.randrange(10**6)}", code)
     header, *functions = re.split(r"\n(?=def )", code)
     rng.shuffle(functions)
-    path = folder / "mcnemar" / f"student{number}.py"
+    path = folder / "mcnemar" / "fixtures" / "correct" / f"student{number}.py"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(header + "\n" + "\n".join(functions), encoding="utf-8")
     return build_submission("mcnemar", path, folder / f"student{number}.ipynb").read_bytes()

@@ -6,7 +6,7 @@ import html
 import re
 from pathlib import Path
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import assignments
 from autograder.reference import solution_lines
 
 # Short lines such as ``return table`` occur in any code; a line this long is specific.
@@ -18,7 +18,7 @@ def leak_candidates() -> dict[str, set[str]]:
     return {
         assignment: {line for line in solution_lines(assignment) if len(line) >= MIN_LEAK_LENGTH
                      and not line.startswith("#")}
-        for assignment in ASSIGNMENTS
+        for assignment in assignments()
     }
 
 

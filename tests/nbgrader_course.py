@@ -11,8 +11,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from autograder.assignments import assignments
+
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENTS = ("ks_drift", "mcnemar", "canary")
+ASSIGNMENTS = tuple(assignments())
 
 
 def nbgrader(course: Path, *args: str, artifacts: Path | None = None) -> subprocess.CompletedProcess:

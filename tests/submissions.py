@@ -1,11 +1,10 @@
 """Build student submissions for the grader tests from fixture files.
 
-A *fixture* is a Python file under ``tests/fixtures/{wrong,hostile}/<assignment>/``
-holding the code of one (mistaken or hostile) student, plus a few upper-case
-constants that describe what the grader should make of it::
+A *fixture* is a Python file in an assignment's folder,
+``autograder/assignments/<assignment>/fixtures/{correct,hostile}/``, holding the
+code of one (correct or hostile) student, plus a few upper-case constants that
+describe what the grader should make of it::
 
-    FEEDBACK_MENTIONS   phrases the feedback must contain (wrong submissions)
-    LOSES_POINTS_IN     graded functions that must score below full marks
     STATUS_MENTIONS     phrases the feedback must contain (hostile submissions)
     MAX_SCORE           the most points a hostile submission may get
     MIN_SCORE           the fewest points it must still get (optional)
@@ -17,6 +16,10 @@ constants that describe what the grader should make of it::
 
 The constants are read with :mod:`ast`, never by importing the file: hostile
 fixtures must only ever run inside the grader's sandbox.
+
+Wrong submissions are not hand-written: each known mistake of an assignment
+(``autograder/assignments/<id>/mistakes.py``) is the reference notebook with
+one small edit, built by :func:`mistake_submission`.
 
 A submission is the student release ``exercises/<id>/<id>.ipynb`` with its
 answer cells (nbgrader ``solution`` cells, whose id is the function's name)
@@ -42,13 +45,12 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import assignments
+from autograder.mistakes import Mistake, edited_cell
+from autograder.reference import reference_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-CONSTANTS = ("FEEDBACK_MENTIONS", "LOSES_POINTS_IN", "STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE",
-             "EXTRA_CELLS", "REPLACES", "NOT_MENTIONS")
-_MARKER = re.compile(r"^\s*### (BEGIN|END) (SOLUTION|HIDDEN TESTS)\s*$")
+CONSTANTS = ("STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE", "EXTRA_CELLS", "REPLACES", "NOT_MENTIONS")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ class Fixture:
     def claims(self) -> tuple[str, ...]:
         """Graded functions whose answer cells the fixture takes over, in notebook order."""
         claimed = set(self.defines) | set(self.meta.get("REPLACES", ()))
-        return tuple(name for name in ASSIGNMENTS[self.assignment] if name in claimed)
+        return tuple(name for name in assignments()[self.assignment].functions if name in claimed)
 
 
 def read_fixture(path: Path) -> Fixture:
@@ -93,7 +95,7 @@ def read_fixture(path: Path) -> Fixture:
     Parameters
     ----------
     path : Path
-        ``tests/fixtures/<kind>/<assignment>/<name>.py``.
+        ``autograder/assignments/<assignment>/fixtures/<kind>/<name>.py``.
 
     Returns
     -------
@@ -104,11 +106,11 @@ def read_fixture(path: Path) -> Fixture:
     ------
     ValueError
         If the folder is not an assignment id, a constant is not a literal, or
-        ``REPLACES``/``LOSES_POINTS_IN`` name a function the assignment does not grade.
+        ``REPLACES`` names a function the assignment does not grade.
     """
     path = Path(path)
-    assignment = path.parent.name
-    if assignment not in ASSIGNMENTS:
+    assignment = path.parents[2].name
+    if assignment not in assignments():
         raise ValueError(f"{path}: the folder {assignment!r} is not an assignment id")
     text = path.read_text(encoding="utf-8")
     tree = ast.parse(text, filename=str(path))
@@ -127,8 +129,8 @@ def read_fixture(path: Path) -> Fixture:
                 raise ValueError(f"{path}: {node.targets[0].id} must be a literal") from error
         if docstring or constant:
             drop.update(range(node.lineno - 1, node.end_lineno))
-    graded = ASSIGNMENTS[assignment]
-    for key in ("REPLACES", "LOSES_POINTS_IN"):
+    graded = assignments()[assignment].functions
+    for key in ("REPLACES",):
         unknown = [name for name in meta.get(key, ()) if name not in graded]
         if unknown:
             raise ValueError(f"{path}: {key} names {unknown}, which {assignment} does not grade")
@@ -140,8 +142,9 @@ def read_fixture(path: Path) -> Fixture:
 
 
 def fixture_files(kind: str) -> list[Path]:
-    """Every fixture file of ``kind`` (``"wrong"`` or ``"hostile"``), sorted."""
-    return sorted((FIXTURES / kind).glob("*/*.py"))
+    """Every fixture file of ``kind`` (``"correct"`` or ``"hostile"``) of every assignment, sorted."""
+    return sorted(path for assignment in assignments().values()
+                  for path in (assignment.folder / "fixtures" / kind).glob("*.py"))
 
 
 def _source(cell: dict) -> str:
@@ -157,31 +160,6 @@ def release_notebook(assignment: str, root: Path = ROOT) -> dict:
     """The student release of ``assignment`` as a JSON dictionary."""
     path = root / "exercises" / assignment / f"{assignment}.ipynb"
     return json.loads(path.read_text(encoding="utf-8"))
-
-
-def reference_cells(assignment: str, root: Path = ROOT) -> dict[str, str]:
-    """The reference code of each answer cell of the instructor source, by cell id.
-
-    Parameters
-    ----------
-    assignment : str
-        The assignment id.
-    root : Path
-        The repository root.
-
-    Returns
-    -------
-    dict of str to str
-        Cell id to source, with the ``### BEGIN/END SOLUTION`` lines removed.
-    """
-    path = root / "solutions" / assignment / f"{assignment}.ipynb"
-    notebook = json.loads(path.read_text(encoding="utf-8"))
-    cells = {}
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
-            kept = [line for line in _source(cell).splitlines() if not _MARKER.match(line)]
-            cells[cell["id"]] = "\n".join(kept) + "\n"
-    return cells
 
 
 def answer_cell_ids(notebook: dict) -> list[str]:
@@ -243,6 +221,27 @@ def build_submission(assignment: str, fixture_path: Path, out_path: Path) -> Pat
         else:
             answers[cell_id] = reference[cell_id]
     return _write(_fill(assignment, answers, tuple(fixture.meta.get("EXTRA_CELLS", ()))), out_path)
+
+
+def mistake_submission(assignment: str, mistake: Mistake, out_path: Path) -> Path:
+    """Write the release with the reference in every answer cell but one, which has ``mistake`` made.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment id.
+    mistake : Mistake
+        A known mistake of the assignment.
+    out_path : Path
+        Where to write the ``.ipynb`` file.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+    """
+    answers = {**reference_cells(assignment), mistake.function: edited_cell(assignment, mistake)}
+    return _write(_fill(assignment, answers), out_path)
 
 
 def reference_submission(assignment: str, out_path: Path) -> Path:

@@ -85,8 +85,9 @@ def test_the_students_edition_holds_no_solution_hidden_test_grader_fixture_or_gu
               for line in "".join(cell["source"]).splitlines()}
     public |= _specific_lines((clone / "src" / "phishlab").rglob("*.py"))
     descriptions = {ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
-                    for path in (clone / "tests" / "fixtures").rglob("*.py")}
-    graders = (_specific_lines((clone / "autograder" / "checks").rglob("*.py"))
+                    for path in (clone / "autograder" / "assignments").rglob("fixtures/*/*.py")}
+    graders = (_specific_lines(path for path in (clone / "autograder" / "assignments").rglob("*.py")
+                               if "fixtures" not in path.parts)
                | {" ".join(text.split())[:80] for text in descriptions if len(text) >= MIN_SPECIFIC}) - public
     assert len(graders) > 200
     flat = {name: " ".join(content.split()) for name, content in text.items()}

@@ -1,13 +1,15 @@
 """The graders against realistic submissions: correct, mistaken, hostile and malformed.
 
-The submissions are built from the fixture files in ``tests/fixtures`` (see
-``tests/submissions.py``), so a new fixture file is picked up automatically:
+The submissions come from each assignment's folder (``autograder/assignments/<id>/``,
+see ``tests/submissions.py``), so a new fixture or mistake is picked up automatically:
 
-* ``wrong/<assignment>/*.py``: one plausible mistake each; it must cost points
-  in the functions it names, and the feedback must name the mistake;
-* ``hostile/<assignment>/*.py``: code that attacks the grader; a whole class of
-  them is graded at every isolation level in ``test_trust_boundary.py``; here,
-  the fixtures are checked for form, and the attacks on processes must leave the
+* ``fixtures/correct/*.py``: independently written correct solutions in different
+  styles; each must get full marks;
+* ``mistakes.py``: known mistakes, each the reference with one small edit; each
+  must cost points in its function, with feedback that names the mistake;
+* ``fixtures/hostile/*.py``: code that attacks the grader; a whole class of them
+  is graded at every isolation level in ``test_trust_boundary.py``; here, the
+  fixtures are checked for form, and the attacks on processes must leave the
   grader fit for the next student;
 * malformed files (invalid JSON, old formats, huge files, ...) built below;
   each must end in a clear status.
@@ -18,10 +20,15 @@ Every test runs student code in the grader's sandbox: the module is slow.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import io
 import json
 import os
+import subprocess
+import sys
 import time
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -31,31 +38,35 @@ from submissions import (
     answer_cell_ids,
     build_submission,
     fixture_files,
+    mistake_submission,
     read_fixture,
     reference_submission,
     untouched_submission,
 )
 
-from autograder import ASSIGNMENTS
-from autograder.reference import solution_lines
+from autograder.assignments import assignments
+from autograder.mistakes import edited_cell, known_mistakes
+from autograder.reference import reference_source, solution_lines
 
 pytestmark = pytest.mark.slow
 
-WRONG = fixture_files("wrong")
+ASSIGNMENTS = sorted(assignments())
+CORRECT = fixture_files("correct")
 HOSTILE = fixture_files("hostile")
+MISTAKES = [(assignment, mistake) for assignment in ASSIGNMENTS for mistake in known_mistakes(assignment)]
 TOLERANCE = 1e-9
 LEAK_MIN_LENGTH = 30
 
-# The mistakes every assignment's fixtures must cover, with the phrase the feedback must use.
+# Misconceptions every assignment's mistakes must cover, with a phrase the feedback must use.
 REQUIRED_MISTAKES = {
     "ks_drift": {
         "one_sided": "one-sided", "left_continuous_ecdf": "right-continuous",
         "evaluates_only_reference_points": "both samples", "drops_ties_with_unique": "ties",
-        "returns_pvalue_not_statistic": "p-value", "uses_scipy_ks": "NumPy only",
+        "uses_scipy_ks": "NumPy only",
         "bonferroni_forgotten": "Bonferroni", "bonferroni_multiplies_alpha": "divide",
         "bh_stops_at_first_failure": "largest k", "report_sorted_by_pvalue": "order",
-        "default_features_not_numeric_only": "numeric columns", "fpr_rule_absolute_difference": "relative",
-        "alerts_not_strict": "strict", "retrain_at_threshold": "greater than", "drift_score_counts": "share",
+        "fpr_rule_absolute_difference": "relative", "alerts_not_strict": "strict",
+        "retrain_at_threshold": "greater than", "drift_score_counts": "share",
     },
     "mcnemar": {
         "table_transposed": "orientation", "table_counts_predictions": "correct",
@@ -81,34 +92,28 @@ REQUIRED_MISTAKES = {
 PROCESS_ATTACKS = ("kill_parent", "kill_all_processes", "fork_bomb", "os_exit_in_function",
                    "monkeypatch_top_level", "forged_protocol_messages", "memory_bomb")
 
+
 def _name(path: Path) -> str:
-    return f"{path.parent.name}/{path.stem}"
+    return f"{path.parents[2].name}/{path.stem}"
+
+
+def _mistake_id(item) -> str:
+    return f"{item[0]}/{item[1].name}"
 
 
 # --- grading ------------------------------------------------------------------------------------------
 
 
-def _engine():
-    try:
-        from autograder import grading
-    except ModuleNotFoundError as error:
-        if error.name != "autograder.grading":
-            raise
-        pytest.skip("the grading engine (autograder.grading) is not available yet")
-    return grading
-
-
 @pytest.fixture(scope="module")
 def grade():
     """``grade(path, assignment)``: one grader (one sandbox) per assignment, reused by every test."""
-    grading = _engine()
+    from autograder.grading import Grader
+
     graders: dict = {}
 
     def run(path: Path, assignment: str):
-        if not hasattr(grading, "Grader"):
-            return grading.grade_notebook(Path(path), assignment)
         if assignment not in graders:
-            graders[assignment] = grading.Grader(assignment)
+            graders[assignment] = Grader(assignment)
         return graders[assignment].grade(Path(path))
 
     yield run
@@ -125,31 +130,21 @@ def _assert_no_leak(result, assignment: str) -> None:
     assert not leaked, f"the feedback quotes the reference solution: {leaked[:3]}"
 
 
-def _assert_mentions(feedback: str, phrases, where: str) -> None:
-    missing = [phrase for phrase in phrases if phrase.lower() not in feedback.lower()]
-    assert not missing, f"the feedback for {where} does not mention {missing}:\n{feedback}"
-
-
 # --- the fixtures themselves (no grading) -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
-def test_every_required_mistake_has_a_fixture(assignment):
-    fixtures = {path.stem: read_fixture(path) for path in WRONG if path.parent.name == assignment}
-    assert len(fixtures) >= 12
-    for mistake, phrase in REQUIRED_MISTAKES[assignment].items():
-        assert mistake in fixtures, f"no fixture wrong/{assignment}/{mistake}.py"
-        assert phrase in fixtures[mistake].meta.get("FEEDBACK_MENTIONS", []), mistake
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_required_misconception_is_a_known_mistake(assignment):
+    mistakes = {mistake.name: mistake for mistake in known_mistakes(assignment)}
+    assert len(mistakes) >= 12
+    for name, phrase in REQUIRED_MISTAKES[assignment].items():
+        assert name in mistakes, f"no known mistake {name!r} in {assignment}/mistakes.py"
+        assert phrase.lower() in mistakes[name].hint.lower(), f"the hint of {name} should say {phrase!r}"
 
 
-@pytest.mark.parametrize("path", WRONG, ids=_name)
-def test_wrong_fixture_is_well_formed(path):
-    fixture = read_fixture(path)
-    assert fixture.defines, "a wrong fixture must define the graded function(s) with the mistake"
-    assert fixture.meta.get("FEEDBACK_MENTIONS"), "FEEDBACK_MENTIONS is missing or empty"
-    assert set(fixture.meta.get("LOSES_POINTS_IN", ())) <= set(fixture.defines), \
-        "LOSES_POINTS_IN names a function the fixture does not define"
-    assert fixture.meta.get("LOSES_POINTS_IN"), "LOSES_POINTS_IN is missing or empty"
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_assignment_has_three_correct_styles(assignment):
+    assert len([path for path in CORRECT if path.parents[2].name == assignment]) >= 3
 
 
 @pytest.mark.parametrize("path", HOSTILE, ids=_name)
@@ -159,7 +154,7 @@ def test_hostile_fixture_is_well_formed(path):
     assert 0.0 <= meta.get("MIN_SCORE", 0.0) <= meta["MAX_SCORE"] <= 10.0
 
 
-@pytest.mark.parametrize("path", WRONG + HOSTILE, ids=_name)
+@pytest.mark.parametrize("path", CORRECT + HOSTILE, ids=_name)
 def test_builder_writes_a_valid_submission(path, tmp_path):
     fixture = read_fixture(path)
     out = build_submission(fixture.assignment, path, tmp_path / "submission.ipynb")
@@ -169,14 +164,14 @@ def test_builder_writes_a_valid_submission(path, tmp_path):
     assert "### BEGIN" not in text and "### END" not in text
     cells = {cell["id"]: "".join(cell["source"]) for cell in json.loads(text)["cells"]}
     order = answer_cell_ids(json.loads(text))
-    assert order == list(ASSIGNMENTS[fixture.assignment])
+    assert order == list(assignments()[fixture.assignment].functions)
     target = fixture.claims[0] if fixture.claims else order[0]
     assert fixture.code.strip() in cells[target]
-    for name in ("FEEDBACK_MENTIONS", "STATUS_MENTIONS", "MAX_SCORE", "EXTRA_CELLS"):
+    for name in ("STATUS_MENTIONS", "MAX_SCORE", "EXTRA_CELLS"):
         assert f"{name} =" not in text
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_builder_reference_and_untouched(assignment, tmp_path):
     reference = reference_submission(assignment, tmp_path / "reference.ipynb")
     nbformat.validate(nbformat.read(reference, as_version=nbformat.NO_CONVERT))
@@ -188,45 +183,142 @@ def test_builder_reference_and_untouched(assignment, tmp_path):
 # --- correct and empty submissions --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
-def test_reference_scores_full_marks(assignment, tmp_path):
-    notebook = reference_submission(assignment, tmp_path / "reference.ipynb")
-    result = _engine().grade_notebook(notebook, assignment)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_reference_scores_full_marks(assignment, graded_notebooks):
+    _, result = graded_notebooks(assignment)["reference"]
     assert result.status == "graded"
     assert result.max_score == 10.0
     assert result.score == pytest.approx(10.0), result.feedback
-    assert list(result.functions) == list(ASSIGNMENTS[assignment])
+    assert list(result.functions) == list(assignments()[assignment].functions)
     for function in result.functions.values():
         assert function.score == pytest.approx(function.max_score), result.feedback
         assert all(check.passed for check in function.checks)
     _assert_no_leak(result, assignment)
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
-def test_untouched_release_scores_zero(assignment, tmp_path, grade):
-    result = grade(untouched_submission(assignment, tmp_path / "untouched.ipynb"), assignment)
+@pytest.mark.parametrize("path", CORRECT, ids=_name)
+def test_correct_style_scores_full_marks(path, graded_notebooks):
+    _, result = graded_notebooks(path.parents[2].name)[f"correct-{path.stem}"]
+    assert result.status == "graded"
+    assert result.score == pytest.approx(10.0), result.feedback
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_untouched_release_scores_zero_and_says_not_attempted(assignment, graded_notebooks):
+    _, result = graded_notebooks(assignment)["untouched"]
     assert result.status == "graded"
     assert result.max_score == 10.0
     assert result.score == 0.0, result.feedback
+    assert result.feedback.count("Not attempted") == len(result.functions), result.feedback
+    assert "NotImplementedError" in result.feedback and "Smallest failing input" not in result.feedback
     _assert_no_leak(result, assignment)
 
 
 # --- mistakes -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", WRONG, ids=_name)
-def test_wrong_submission_loses_points_and_names_the_mistake(path, tmp_path, grade):
-    fixture = read_fixture(path)
-    notebook = build_submission(fixture.assignment, path, tmp_path / "submission.ipynb")
-    result = grade(notebook, fixture.assignment)
+@pytest.fixture(scope="module")
+def graded_notebooks(tmp_path_factory, grade):
+    """``graded_notebooks(assignment)``: every known mistake, correct style, the reference and the untouched
+    release of ``assignment`` as notebooks, each graded once: ``{name: (path, result)}``."""
+    cache: dict = {}
+
+    def notebooks(assignment: str) -> dict:
+        if assignment not in cache:
+            folder = tmp_path_factory.mktemp(f"notebooks-{assignment}")
+            paths = {mistake.name: mistake_submission(assignment, mistake, folder / f"{mistake.name}.ipynb")
+                     for mistake in known_mistakes(assignment)}
+            for path in CORRECT:
+                if path.parents[2].name == assignment:
+                    paths[f"correct-{path.stem}"] = build_submission(assignment, path,
+                                                                     folder / f"correct-{path.stem}.ipynb")
+            paths["reference"] = reference_submission(assignment, folder / "reference.ipynb")
+            paths["untouched"] = untouched_submission(assignment, folder / "untouched.ipynb")
+            cache[assignment] = {name: (path, grade(path, assignment)) for name, path in paths.items()}
+        return cache[assignment]
+
+    return notebooks
+
+
+@pytest.mark.parametrize("item", MISTAKES, ids=_mistake_id)
+def test_known_mistake_loses_points_and_feedback_names_it(item, graded_notebooks):
+    assignment, mistake = item
+    _, result = graded_notebooks(assignment)[mistake.name]
     assert result.status == "graded"
-    assert result.max_score == 10.0
-    assert result.score < result.max_score - TOLERANCE, result.feedback
-    for name in fixture.meta["LOSES_POINTS_IN"]:
+    for name in (mistake.function, *mistake.also_loses):
         function = result.functions[name]
         assert function.score < function.max_score - TOLERANCE, f"{name} kept full marks:\n{result.feedback}"
-    _assert_mentions(result.feedback, fixture.meta["FEEDBACK_MENTIONS"], fixture.name)
-    _assert_no_leak(result, fixture.assignment)
+    phrase = REQUIRED_MISTAKES[assignment].get(mistake.name)
+    named = mistake.hint in result.feedback or (phrase and phrase.lower() in result.feedback.lower())
+    assert named, f"the feedback does not name the mistake {mistake.name!r}:\n{result.feedback}"
+    _assert_no_leak(result, assignment)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_known_mistake_is_caught_before_or_after_submission(assignment, graded_notebooks, capsys):
+    """A mistake is caught before submission when a visible test in the release fails on it, after
+    submission when the hidden checks take points; every one must be caught, and the report says how."""
+    rows = []
+    for mistake in known_mistakes(assignment):
+        _, result = graded_notebooks(assignment)[mistake.name]
+        hidden = result.functions[mistake.function].score < result.functions[mistake.function].max_score
+        rows.append((mistake.name, visible_test_failing(assignment, mistake), hidden))
+    with capsys.disabled():
+        print(f"\n{assignment}: {sum(bool(v) for _, v, _ in rows)} of {len(rows)} known mistakes caught by the "
+              f"visible tests, {sum(h for _, _, h in rows)} by the hidden checks")
+        for name, visible, hidden in rows:
+            print(f"    {name:40} visible: {visible or '-':28} hidden: {'yes' if hidden else 'no'}")
+    assert all(visible or hidden for _, visible, hidden in rows), rows
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_pytest_gives_the_points_of_the_grade_command(assignment, graded_notebooks, tmp_path):
+    """``pytest autograder/assignments/<id> --submission ...`` grades every notebook above like ``grade``."""
+    notebooks = graded_notebooks(assignment)
+    points = tmp_path / "points.json"
+    command = [sys.executable, "-m", "pytest", str(ROOT / "autograder" / "assignments" / assignment), "-q",
+               "-p", "no:cacheprovider", "--points-json", str(points)]
+    for path, _ in notebooks.values():
+        command += ["--submission", str(path)]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
+    assert completed.returncode in (0, 1), completed.stdout[-3000:] + completed.stderr[-3000:]
+    through_pytest = json.loads(points.read_text(encoding="utf-8"))
+    for name, (path, result) in notebooks.items():
+        functions = through_pytest[str(path)]["functions"]
+        assert functions == pytest.approx({f.name: f.score for f in result.functions.values()}), name
+    assert "Score: 10 / 10" in completed.stdout
+
+
+def visible_test_failing(assignment: str, mistake) -> str | None:
+    """The first visible test of the release that fails when the notebook has ``mistake`` made, if any.
+
+    The notebook's code is the instructor's reference with one edit (trusted), so it runs here.
+    """
+    code = reference_source(assignment, replace={mistake.function: edited_cell(assignment, mistake)})
+    namespace: dict = {"__name__": "__main__"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, f"<{assignment} with {mistake.name}>", "exec"), namespace)
+    for cell_id, test in visible_tests(assignment):
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(compile(test, f"<visible test {cell_id}>", "exec"), namespace)
+        except Exception:
+            return cell_id
+    return None
+
+
+def visible_tests(assignment: str) -> list[tuple[str, str]]:
+    """(cell id, code) of the tests a student runs: graded cells without their hidden part, in order."""
+    notebook = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
+    tests = []
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell["cell_type"] == "code" and (meta.get("grade") or str(meta.get("grade_id", "")).startswith("check_")) \
+                and not meta.get("solution"):
+            tests.append((cell["id"], "".join(cell["source"])))
+    return tests
 
 
 # --- hostile code -----------------------------------------------------------------------------------------
@@ -371,7 +463,7 @@ FILE_CASES = {
     "empty_file": (_empty_file, "ks_drift", "invalid_json"),
     "json_list": (_json_list, "ks_drift", "not_a_notebook"),
     "json_object_without_cells": (_json_without_cells, "mcnemar", "not_a_notebook"),
-    "nbformat_3_worksheets": (_nbformat_3, "ks_drift", "unsupported_nbformat"),
+    "nbformat_3_worksheets_upgraded": (_nbformat_3, "ks_drift", "graded"),
     "latin1_bytes": (_latin1, "ks_drift", "not_utf8"),
     "oversized_80_mb": (_oversized, "ks_drift", "too_large"),
     "mcnemar_submitted_as_ks_drift": (_mcnemar_as_ks_drift, "ks_drift", "wrong_assignment"),
@@ -387,7 +479,9 @@ def test_malformed_file_gets_a_clear_status(case, tmp_path, grade):
     result = grade(build(tmp_path), assignment)
     assert result.status == status, result.feedback
     assert result.max_score == 10.0
-    if status == "graded":
+    if case == "nbformat_3_worksheets_upgraded":  # read as format 4: its ks_statistic is graded (and wrong)
+        assert result.functions["ks_statistic"].attempted and result.score < 10.0, result.feedback
+    elif status == "graded":
         assert result.score == pytest.approx(10.0), result.feedback
     else:
         assert result.score == 0.0

@@ -17,7 +17,7 @@ from scipy import stats
 from statsmodels.stats.contingency_tables import mcnemar as statsmodels_mcnemar
 from statsmodels.stats.multitest import multipletests
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import assignments
 from autograder.reference import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,7 +147,7 @@ def test_leak_check_sees_through_syntax_highlighting(tmp_path):
 
 
 def test_package_defines_none_of_the_graded_functions():
-    graded = {name for names in ASSIGNMENTS.values() for name in names}
+    graded = {name for assignment in assignments().values() for name in assignment.functions}
     for path in sorted((ROOT / "src" / "phishlab").glob("*.py")):
         defined = set(re.findall(r"^\s*def (\w+)", path.read_text(encoding="utf-8"), flags=re.MULTILINE))
         assert not defined & graded, f"{path.name} defines graded function(s) {defined & graded}"

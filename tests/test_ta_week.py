@@ -20,11 +20,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from submissions import ROOT, build_submission, read_fixture, reference_submission, untouched_submission
+from submissions import (
+    ROOT,
+    build_submission,
+    mistake_submission,
+    read_fixture,
+    reference_submission,
+    untouched_submission,
+)
+
+from autograder.mistakes import known_mistakes
 
 pytestmark = pytest.mark.slow
 
-CORRECT = ROOT / "tests" / "fixtures" / "correct" / "mcnemar"
+CORRECT = ROOT / "autograder" / "assignments" / "mcnemar" / "fixtures" / "correct"
 ROSTER = """student_id,name,email,canvas_id,moodle_id,sis_user_id,section
 s001,Jane Doe,jane.doe@uni.example,12345,901,SIS-1,A
 s002,Li Wei,li.wei@uni.example,12346,902,SIS-2,A
@@ -299,7 +308,7 @@ def test_planted_copies_rank_above_independent_solutions(tmp_path):
     original = read_fixture(CORRECT / "loops.py").code
     students = {"original": original, **{f"copy_{how}": text for how, text in _planted(original).items()}}
     for name, text in students.items():
-        fixture = tmp_path / "fixtures" / "mcnemar" / f"{name}.py"
+        fixture = tmp_path / "mcnemar" / "fixtures" / "correct" / f"{name}.py"
         fixture.parent.mkdir(parents=True, exist_ok=True)
         fixture.write_text(text, encoding="utf-8")
         build_submission("mcnemar", fixture, submissions / name / "mcnemar" / "mcnemar.ipynb")
@@ -335,8 +344,8 @@ def graded_class(tmp_path_factory):
         target.mkdir(parents=True)
         (target / "mcnemar.ipynb").write_bytes(notebook_bytes(kind, folder))
     # And one who makes a known mistake: the exact p-value not doubled.
-    build_submission("mcnemar", ROOT / "tests" / "fixtures" / "wrong" / "mcnemar" / "exact_not_doubled.py",
-                     submissions / "one_tail" / "mcnemar" / "mcnemar.ipynb")
+    one_tail = next(mistake for mistake in known_mistakes("mcnemar") if mistake.name == "exact_not_doubled")
+    mistake_submission("mcnemar", one_tail, submissions / "one_tail" / "mcnemar" / "mcnemar.ipynb")
     out = folder / "out"
     completed = autograder("grade", str(submissions), "--assignment", "mcnemar", "--out", str(out))
     assert completed.returncode == 0, completed.stderr

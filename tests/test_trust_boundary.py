@@ -1,6 +1,6 @@
 """The grader's trust boundary, tried as an attacker would.
 
-A class is made of every hostile fixture (``tests/fixtures/hostile/<id>/*.py``,
+A class is made of every hostile fixture (``autograder/assignments/<id>/fixtures/hostile/*.py``,
 one student each), the folder-level attacks of
 ``tests/fixtures/hostile/layouts.py`` and a few honest students, and graded
 with the TA's command at every isolation level the grader agrees to run on
@@ -37,7 +37,7 @@ from submissions import (
     sandbox_processes,
 )
 
-from autograder import ASSIGNMENTS
+from autograder.assignments import assignments
 from autograder.reference import solution_lines
 
 pytestmark = pytest.mark.slow
@@ -48,7 +48,8 @@ from layouts import LAYOUTS  # noqa: E402
 
 LEVELS = {"unprivileged uid": {}, "user namespace": {"AUTOGRADER_USER_NAMESPACE": "1"}}
 HONEST = ("honest_1", "honest_2", "honest_3")
-NETWORK_PORT = 47831  # tests/fixtures/hostile/ks_drift/network_access.py knocks here
+NETWORK_PORT = 47831  # ks_drift's hostile fixture network_access.py knocks here
+ASSIGNMENTS = sorted(assignments())
 PLANTED_NAMES = {"conftest.py", "sitecustomize.py", "usercustomize.py", "matplotlib.py", "PLANTED-BY-MALLORY",
                  "loot-inputs.json", "loot-answers.json"}
 MAX_SECONDS, MAX_MEGABYTES = 60.0, 1024.0
@@ -119,7 +120,7 @@ def _build_class(folder: Path, assignment: str) -> Path:
     submissions = folder / "submitted"
     submissions.mkdir(parents=True)
     for path in HOSTILE:
-        if path.parent.name == assignment:
+        if path.parents[2].name == assignment:
             build_submission(assignment, path, submissions / path.stem / assignment / f"{assignment}.ipynb")
     reference = reference_submission(assignment, folder / "reference.ipynb")
     for name in HONEST:
@@ -196,7 +197,7 @@ def test_the_grade_command_ran_at_the_requested_level(graded_class):
         assert "was changed during grading" not in completed.stderr
 
 
-@pytest.mark.parametrize("path", HOSTILE, ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize("path", HOSTILE, ids=lambda p: f"{p.parents[2].name}/{p.stem}")
 def test_hostile_submission_gains_nothing(graded_class, path):
     fixture = read_fixture(path)
     row, results, feedback = _results(graded_class["runs"][fixture.assignment], path.stem)
@@ -217,7 +218,7 @@ def test_hostile_submission_gains_nothing(graded_class, path):
     assert len(feedback) < 100_000 and len(json.dumps(results)) < 200_000, "the feedback is not size-limited"
 
 
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_honest_students_in_a_hostile_class_keep_full_marks(graded_class, assignment):
     for student in HONEST:
         row, _, feedback = _results(graded_class["runs"][assignment], student)
