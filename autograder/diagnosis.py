@@ -125,22 +125,27 @@ def diagnose(mistakes: list, failures: list[tuple[Case, object]], compare: Calla
     Returns
     -------
     Mistake or None
-        None when an answer is an exception or no mistake explains them all, so a
-        coincidence on one input does not name the wrong misconception.
+        None when no mistake explains them all (the same values, or the same
+        exceptions), so a coincidence on one input does not name the wrong
+        misconception.
     """
-    if any(isinstance(actual, Raised) for _, actual in failures):
+    if any(_skipped(actual) for _, actual in failures):
         return None
     for mistake, wrong in mistakes:
-        try:
-            with warnings.catch_warnings():  # a mistake's own warnings (dividing by zero) are no news
-                warnings.simplefilter("ignore")
-                explained = all(_compare(compare, wrong(*case.args, **case.kwargs), actual) is None
-                                for case, actual in failures)
-        except Exception:  # a mistake that fails on these inputs explains nothing
-            continue
-        if explained:
+        if all(_reproduces(wrong, case, actual, compare) for case, actual in failures):
             return mistake
     return None
+
+
+def _reproduces(wrong: Callable, case: Case, actual, compare: Callable) -> bool:
+    """Whether the mistaken function gives the student's answer: the same value, or the same exception."""
+    try:
+        with warnings.catch_warnings():  # a mistake's own warnings (dividing by zero) are no news
+            warnings.simplefilter("ignore")
+            answer = wrong(*case.args, **case.kwargs)
+    except Exception as error:
+        return isinstance(actual, Raised) and type(error).__name__ == actual.types[0]
+    return not isinstance(actual, Raised) and _compare(compare, answer, actual) is None
 
 
 # -- shrinking ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ it depends only on the standard library, NumPy and pandas.
 
 from __future__ import annotations
 
+import datetime
 import json
 import math
 from dataclasses import dataclass
@@ -120,6 +121,9 @@ def encode(value, budget: _Budget | None = None, depth: int = 0):
                            "data": _array(value.to_numpy(), budget, depth)}}
     if isinstance(value, pd.Timestamp):
         return {"$timestamp": value.isoformat()}
+    if isinstance(value, (datetime.date, np.datetime64)):  # a day as Python or NumPy gives it: a timestamp
+        stamp = pd.Timestamp(value)
+        return None if pd.isna(stamp) else {"$timestamp": stamp.isoformat()}
     return {"$opaque": type(value).__name__[:80]}
 
 

@@ -149,6 +149,7 @@ class Plan:
             for name in (mistake.function, *mistake.also_loses):
                 self.mistakes[name].append((mistake, implementation(assignment, mistake, function=name)))
         self.calls: dict[str, list[PlannedCall]] = {}
+        self.comparing_only: set[str] = set()  # checks whose every step is a planned agrees_on
         self.disagreements: list[str] = []
         for name, checks in self.checks.items():
             for check_function in checks:
@@ -162,15 +163,17 @@ class Plan:
     def points(self, function: str) -> float:
         return sum(check_function.check.points for check_function in self.checks[function])
 
-    def _run(self, check_function: Callable, on_cases: Callable, seed: int) -> None:
+    def _run(self, check_function: Callable, on_cases: Callable, seed: int) -> bool:
+        """Run a check against the reference; True when it only compares (no properties follow)."""
         recorder = _Recorder(self, on_cases)
         try:
             check_function(**fixtures(check_function, recorder.function, self.reference, seed))
         except _PropertiesFollow:
-            return
+            return False
         except Exception as error:
             raise BrokenReference(f"the reference solution fails the check {check_id(check_function)}: "
                                   f"{type(error).__name__}: {error}") from None
+        return True
 
     def _plan(self, check_function: Callable) -> list[PlannedCall]:
         planned: list[PlannedCall] = []
@@ -186,7 +189,8 @@ class Plan:
             planned.append(PlannedCall(function, cases, [e for e, _ in solved], [t for _, t in solved],
                                        lender, compare))
 
-        self._run(check_function, on_cases, self.seed)
+        if self._run(check_function, on_cases, self.seed):
+            self.comparing_only.add(check_id(check_function))
         return planned
 
     def _mine(self, function: str) -> None:

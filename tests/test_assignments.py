@@ -8,7 +8,7 @@ import shutil
 import pytest
 from nbgrader_course import ASSIGNMENTS, ROOT, errors, execute, nbgrader, scratch_course
 
-from autograder import ASSIGNMENTS as GRADED_FUNCTIONS
+from autograder.assignments import assignments
 
 pytestmark = pytest.mark.slow
 
@@ -56,7 +56,7 @@ def test_each_assignment_is_worth_ten_points_split_across_its_functions(assignme
     graded = [meta for _, meta in nbgrader_metadata(source) if meta.get("grade")]
     assert sum(meta["points"] for meta in graded) == 10
     tested = {meta["grade_id"].removeprefix("test_") for meta in graded}
-    assert tested == set(GRADED_FUNCTIONS[assignment])
+    assert tested == set(assignments()[assignment].functions)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -94,7 +94,7 @@ def test_completed_notebook_runs_in_a_fresh_kernel(tmp_path, artifacts, monkeypa
         output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
         if output.get("name") == "stdout"
     )
-    assert printed.count("Visible tests passed.") == len(GRADED_FUNCTIONS[assignment])
+    assert printed.count("Visible tests passed.") == len(assignments()[assignment].functions)
     graded = [cell for cell in notebook.cells if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
     points = [float(output["data"]["text/plain"]) for cell in graded for output in cell.outputs
               if output.get("output_type") == "execute_result"]

@@ -144,3 +144,43 @@ def test_written_answers_may_be_rounded_to_four_significant_digits():
     assert not matches_written((4.0, 0.076812744140625), (4.0, 0.0769))
     assert matches_written(np.array([[1, 2], [1, 0]]), [[1, 2], [1, 0]])
     assert not matches_written(True, 1)
+
+
+# -- scoring ---------------------------------------------------------------------------------------------------
+
+
+def _function(*checks):
+    from autograder.scoring import FunctionResult
+
+    return FunctionResult("f", sum(check.max_score for check in checks), list(checks))
+
+
+def _check(name, passed, points, agreed=0, validation=False):
+    from autograder.scoring import CheckResult
+
+    return CheckResult(name, passed, points if passed else 0.0, points, agreed=agreed, validation=validation)
+
+
+def test_validation_points_are_kept_by_a_function_that_answers_some_valid_input():
+    from autograder.scoring import settle
+
+    function = _function(_check("values", False, 4.0, agreed=298), _check("bad input", True, 1.0, validation=True))
+    settle(function)
+    assert function.score == 1.0
+
+
+def test_validation_points_are_withheld_from_a_function_that_answers_no_valid_input():
+    from autograder.scoring import settle
+
+    function = _function(_check("values", False, 4.0, agreed=0), _check("bad input", True, 1.0, validation=True))
+    settle(function)
+    assert function.score == 0.0 and "answers some valid input" in function.checks[1].feedback
+
+
+def test_a_forbidden_call_costs_the_whole_function():
+    from autograder.scoring import CheckResult, settle
+
+    function = _function(_check("values", True, 2.0, agreed=10),
+                         CheckResult("ties", False, 0.0, 1.0, "ks_statistic called scipy.stats.ks_2samp", True))
+    settle(function)
+    assert function.score == 0.0 and "ks_2samp" in function.problem

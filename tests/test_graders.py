@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 import json
 import os
@@ -30,6 +31,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from xml.etree import ElementTree
 
 import nbformat
 import pytest
@@ -77,7 +79,8 @@ REQUIRED_MISTAKES = {
         "significant_not_strict": "strictly", "accepts_negative_counts": "negative",
     },
     "canary": {
-        "builtin_hash": "hash()", "random_not_sticky": "sticky", "not_monotone": "monotone",
+        "builtin_hash": "hash()", "random_not_sticky": "sticky", "random_per_position": "sticky per id",
+        "not_monotone": "monotone",
         "ignores_salt": "salt", "decision_not_strict": "strictly",
         "min_negatives_counts_all_emails": "negatives",
         "compares_fp_counts_not_rates": "rate", "zero_control_fpr_healthy": "FPR of 0",
@@ -95,6 +98,13 @@ PROCESS_ATTACKS = ("kill_parent", "kill_all_processes", "fork_bomb", "os_exit_in
 
 def _name(path: Path) -> str:
     return f"{path.parents[2].name}/{path.stem}"
+
+
+@functools.cache
+def plans(assignment: str):
+    from autograder.plan import Plan
+
+    return Plan(assignment)
 
 
 def _mistake_id(item) -> str:
@@ -249,9 +259,18 @@ def test_known_mistake_loses_points_and_feedback_names_it(item, graded_notebooks
         function = result.functions[name]
         assert function.score < function.max_score - TOLERANCE, f"{name} kept full marks:\n{result.feedback}"
     phrase = REQUIRED_MISTAKES[assignment].get(mistake.name)
-    named = mistake.hint in result.feedback or (phrase and phrase.lower() in result.feedback.lower())
+    rule = assignments()[assignment].forbidden_reasons.get(mistake.function, "")
+    named = (mistake.hint in result.feedback or (phrase and phrase.lower() in result.feedback.lower())
+             or (plans(assignment).breaks_a_rule(mistake) and rule in result.feedback))
     assert named, f"the feedback does not name the mistake {mistake.name!r}:\n{result.feedback}"
     _assert_no_leak(result, assignment)
+
+
+@pytest.mark.parametrize("mistake", ["builtin_hash", "random_not_sticky", "random_per_position"])
+def test_a_bucketing_that_is_not_sticky_per_id_keeps_less_than_half_the_points(mistake, graded_notebooks):
+    _, result = graded_notebooks("canary")[mistake]
+    function = result.functions["assign_to_canary"]
+    assert function.score < function.max_score / 2, result.feedback
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
@@ -287,6 +306,21 @@ def test_pytest_gives_the_points_of_the_grade_command(assignment, graded_noteboo
         functions = through_pytest[str(path)]["functions"]
         assert functions == pytest.approx({f.name: f.score for f in result.functions.values()}), name
     assert "Score: 10 / 10" in completed.stdout
+
+
+def test_pytest_selects_checks_and_writes_junit_xml_with_points(tmp_path):
+    """``-k`` and ``--junitxml`` work as for any pytest run; without --submission the reference is graded."""
+    report = tmp_path / "junit.xml"
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", str(ROOT / "autograder" / "assignments" / "mcnemar"), "-p",
+         "no:cacheprovider", "-k", "p_value or exact_test", f"--junitxml={report}"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:]
+    cases = ElementTree.parse(report).getroot().iter("testcase")
+    points = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")} for case in cases}
+    assert points == {"test_exact_test": {"points": "1/1"},
+                      "test_p_value_equal_to_alpha_is_not_significant": {"points": "0.5/0.5"}}
+    assert "Score: 1.5 / 1.5 (of the checks selected; the assignment has 10)" in completed.stdout
 
 
 def visible_test_failing(assignment: str, mistake) -> str | None:
