@@ -6,6 +6,7 @@ code of one (correct or hostile) student, plus a few upper-case constants that
 describe what the grader should make of it::
 
     STATUS_MENTIONS     phrases the feedback must contain (hostile submissions)
+    LOSES_POINTS_IN     graded functions that must score below full marks (optional)
     MAX_SCORE           the most points a hostile submission may get
     MIN_SCORE           the fewest points it must still get (optional)
     EXTRA_CELLS         sources of code cells appended to the notebook (optional;
@@ -50,7 +51,8 @@ from autograder.mistakes import Mistake, edited_cell
 from autograder.reference import reference_cells
 
 ROOT = Path(__file__).resolve().parents[1]
-CONSTANTS = ("STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE", "EXTRA_CELLS", "REPLACES", "NOT_MENTIONS")
+CONSTANTS = ("STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE", "LOSES_POINTS_IN", "EXTRA_CELLS", "REPLACES",
+             "NOT_MENTIONS")
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def read_fixture(path: Path) -> Fixture:
     ------
     ValueError
         If the folder is not an assignment id, a constant is not a literal, or
-        ``REPLACES`` names a function the assignment does not grade.
+        ``REPLACES``/``LOSES_POINTS_IN`` name a function the assignment does not grade.
     """
     path = Path(path)
     assignment = path.parents[2].name
@@ -130,7 +132,7 @@ def read_fixture(path: Path) -> Fixture:
         if docstring or constant:
             drop.update(range(node.lineno - 1, node.end_lineno))
     graded = assignments()[assignment].functions
-    for key in ("REPLACES",):
+    for key in ("REPLACES", "LOSES_POINTS_IN"):
         unknown = [name for name in meta.get(key, ()) if name not in graded]
         if unknown:
             raise ValueError(f"{path}: {key} names {unknown}, which {assignment} does not grade")
