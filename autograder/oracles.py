@@ -61,15 +61,25 @@ def canonical(value, depth: int = 0):
         return ["frame", [[str(column), canonical(value[column], depth + 1)] for column in value.columns]]
     if isinstance(value, (pd.Series, pd.Index)):
         value = value.to_numpy()
+    if isinstance(value, (list, tuple)) and value and all(_is_number(item) for item in value):
+        value = np.asarray(value, dtype=float)
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "M":
             return ["seq", [["t", str(v)] for v in value.ravel()]]
+        if value.dtype.kind in "iuf" and value.ndim == 1:
+            # Numbers as one digest: a lent call with a long sample is answered without a walk per item.
+            numbers = np.where(value == 0, 0.0, value.astype(float))  # -0.0 is 0.0
+            return ["numbers", hashlib.sha256(numbers.tobytes()).hexdigest()]
         value = value.tolist()
     if isinstance(value, (list, tuple)):
         return ["seq", [canonical(item, depth + 1) for item in value]]
     if isinstance(value, dict):
         return ["dict", sorted([str(key), canonical(item, depth + 1)] for key, item in value.items())]
     return ["?", type(value).__name__]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
 
 
 def _digest(value) -> str:

@@ -338,7 +338,7 @@ def visible_test_failing(assignment: str, mistake) -> str | None:
             with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 exec(compile(test, f"<visible test {cell_id}>", "exec"), namespace)
-        except Exception:
+        except (Exception, pytest.fail.Exception):  # pytest.raises fails with a BaseException
             return cell_id
     return None
 
