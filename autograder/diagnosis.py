@@ -62,7 +62,7 @@ def evaluate(session: Session, function: str, planned: PlannedCall, answers: lis
     if all(isinstance(a, Raised) and a.types[0] == "NotImplementedError" for a in answers):
         raise CheckFailed(f"{function} is not attempted yet: it still raises NotImplementedError.", stub=True)
     # The smallest input that really ran: a skipped case explains nothing.
-    failures.sort(key=lambda f: (_skipped(answers[f[0]]), planned.cases[f[0]].size))
+    failures.sort(key=lambda f: (_not_run(answers[f[0]]), planned.cases[f[0]].size))
     smallest = [(planned.cases[i], answers[i]) for i, _ in failures[:DIAGNOSED_FAILURES]]
     mistake = diagnose(session.plan.mistakes[function], smallest, compare)
     index, problem = failures[0]
@@ -86,7 +86,12 @@ def _compare(compare: Callable, expected, actual) -> str | None:
         return f"the answer could not be compared with the expected one ({type(error).__name__})"
 
 
+def _not_run(answer) -> bool:
+    return isinstance(answer, Raised) and answer.types[0] == "Skipped"
+
+
 def _skipped(answer) -> bool:
+    """No answer to learn from: not run, timed out or crashed."""
     return isinstance(answer, Raised) and answer.types[0] in ("Skipped", "Timeout", "Crashed")
 
 

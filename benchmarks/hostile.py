@@ -6,7 +6,7 @@ Run from the repository root with the course environment::
     .venv/bin/python benchmarks/hostile.py [--jobs 2]
 
 For each assignment and each isolation level the grader agrees to run on, it
-grades one class made of every hostile fixture (``tests/fixtures/hostile``),
+grades one class made of every hostile fixture (``autograder/assignments/*/fixtures/hostile``),
 the folder-level attacks and three honest students with ``python -m autograder
 grade``, then prints the slowest submission (wall-clock seconds in the grading
 process) and the peak memory of the grading processes. Targets: at most 60 s
@@ -38,7 +38,7 @@ LEVELS = {"unprivileged uid": {}, "user namespace": {"AUTOGRADER_USER_NAMESPACE"
 def build_class(folder: Path, assignment: str) -> Path:
     submissions = folder / "submitted"
     for path in fixture_files("hostile"):
-        if path.parent.name == assignment:
+        if path.parents[2].name == assignment:
             build_submission(assignment, path, submissions / path.stem / assignment / f"{assignment}.ipynb")
     reference = reference_submission(assignment, folder / "reference.ipynb")
     for number in range(3):

@@ -162,7 +162,7 @@ def test_rerun_is_identical_and_resumes_only_what_is_missing(graded):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--assignment", "ks_drfit"], "unknown assignment 'ks_drfit'; choose one of ks_drift, mcnemar, canary"),
+    (["--assignment", "ks_drfit"], "unknown assignment 'ks_drfit'; choose one of canary, ks_drift, mcnemar"),
     (["--assignment", "ks_drift", "--jobs", "0"], "--jobs must be at least 1"),
 ])
 def test_ta_mistakes_exit_2_with_a_one_line_explanation(graded, tmp_path, args, message):

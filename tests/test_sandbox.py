@@ -237,7 +237,7 @@ def test_resume_trusts_content_and_the_ledger_not_timestamps(tmp_path):
     os.utime(bob, (0, 0))
     # carol's stored grading result, and her results.json, forged by hand
     stored = out / ".autograder" / "raw" / "carol.json"
-    stored.write_text(stored.read_text(encoding="utf-8").replace('"score": 2.5', '"score": 0.0'), encoding="utf-8")
+    stored.write_text(stored.read_text(encoding="utf-8").replace('"score": 1.0', '"score": 0.0', 1), encoding="utf-8")
     forged = out / "carol" / "mcnemar" / "results.json"
     forged.write_text(forged.read_text(encoding="utf-8").replace('"score": 10.0', '"score": 0.0', 1),
                       encoding="utf-8")

@@ -42,6 +42,8 @@ def test_ties_count_in_full(ks_statistic):
                  "keep repeated values and count x_i <= x in both ECDFs."),
         case([2, 2, 2, 2, 5], [2, 5, 5, 5], expect=0.55,
              why="At x = 2, F_ref = 4/5 and F_cur = 1/4: every copy of 2 counts, in both ECDFs (<=, side='right')."),
+        case([0, 1, 1, 1], [0, 0, 0, 1], expect=0.5),
+        case([2, 5, 5, 5], [2, 2, 2, 2, 5], expect=0.55),
         case([2, 2, 2], [2, 2, 3], expect=0.3333),
         case([5, 5, 5], [5, 5], expect=0.0),
         case([0, 0, 1, 1], [1, 1, 1, 0], expect=0.25),
@@ -59,6 +61,7 @@ def test_ecdfs_are_compared_at_every_value_of_both_samples(ks_statistic):
     ks_statistic.agrees_on([
         case([1, 5, 9], [2, 3], expect=0.6667,
              why="The largest gap is at x = 3, a value of the current sample only: F_ref = 1/3, F_cur = 1."),
+        case([2, 3], [1, 5, 9], expect=0.6667),
         case([50], list(range(100)), expect=0.5,
              why="The largest gap is at x = 49, a value of the current sample only: F_ref = 0, F_cur = 1/2."),
         case(list(range(100)), [50], expect=0.5),
