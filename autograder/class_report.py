@@ -59,7 +59,7 @@ def hints_fired(results: list[dict], mistakes: dict[str, list[Mistake]]) -> pd.D
         counts.update(pair for pair in named if pair[1])
     hints = {(function, m.name): m.hint for function, known in mistakes.items() for m in known}
     rows = [{"function": function, "mistake": name, "students": n, "hint": hints.get((function, name), "")}
-            for (function, name), n in counts.most_common()]
+            for (function, name), n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
     return pd.DataFrame(rows, columns=["function", "mistake", "students", "hint"])
 
 
