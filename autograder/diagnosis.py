@@ -203,7 +203,7 @@ def shrink(session: Session, function: str, planned: PlannedCall, case: Case, ex
                 continue
             calls += 1
             trial = PlannedCall(function, [candidate], [wanted], [table], planned.lender, planned.compare)
-            answers, violation = session.children.answers(function, trial, session._forbid())
+            answers, violation = session.children.answers(function, trial, session.forbidden())
             answer = answers[0]
             if violation or _skipped(answer):
                 return case, expected, actual, problem

@@ -191,7 +191,8 @@ class _State:
 
     def session(self, item: pytest.Item):
         from autograder.grading import Grader
-        from autograder.sandbox import isolation
+        from autograder.reference import BrokenReference
+        from autograder.sandbox import IsolationUnavailable, isolation
         from autograder.submission import SubmissionProblem, read_submission
 
         assignment = _assignment(item)
@@ -205,8 +206,15 @@ class _State:
         if self.open is not None:
             self._finish(self.open)
         if assignment not in self.graders:
-            level = isolation(allow_weak=self.config.getoption("--allow-weak-isolation"))
-            self.graders[assignment] = Grader(assignment, isolation=level)
+            # One line, as the grade command says it, instead of a traceback under every check.
+            try:
+                level = isolation(allow_weak=self.config.getoption("--allow-weak-isolation"))
+            except IsolationUnavailable as error:
+                pytest.exit(f"cannot grade safely here: {error} (or pass --allow-weak-isolation)", returncode=2)
+            try:
+                self.graders[assignment] = Grader(assignment, isolation=level)
+            except BrokenReference as error:
+                pytest.exit(str(error), returncode=2)
         grader = self.graders[assignment]
         try:
             session = grader.session(read_submission(Path(notebook), assignment))

@@ -243,6 +243,10 @@ def _cell_messages(statuses: list[dict], cells: list[dict]) -> list[str]:
 
 
 
+class UnplannedCall(RuntimeError):
+    """A check asked for comparisons its plan does not hold (a mistake in the check, for its author)."""
+
+
 class SubmittedFunction:
     """A student's graded function as a check sees it: called in the sandbox, answering plain data."""
 
@@ -369,11 +373,14 @@ class Session:
                     self.agrees_on(planned.function, planned.cases)
             else:
                 check_function(**self.arguments(check_function))
+        except UnplannedCall:
+            raise  # the check's fault, not the student's
         except Exception as error:
             return self.end(error)
         return self.end(None)
 
-    def _forbid(self) -> tuple[str, ...]:
+    def forbidden(self) -> tuple[str, ...]:
+        """The calls the function under check may not make (its assignment's ``[forbidden_calls]``)."""
         return self.plan.spec.forbidden_calls.get(self.current.function, ())
 
     def _refuse_undefined(self, name: str) -> None:
@@ -386,9 +393,10 @@ class Session:
         try:
             planned = next(self.current.planned)
         except StopIteration:
-            raise RuntimeError(f"{check_id(self.current.check_function)} made more calls than were planned; "
-                               "a check must make the same calls for every submission") from None
-        answers, violation = self.children.answers(name, planned, self._forbid())
+            raise UnplannedCall(f"{check_id(self.current.check_function)} made more agrees_on calls than were "
+                                "planned: a check makes the same calls for every submission, and its agrees_on "
+                                "calls come before its direct calls") from None
+        answers, violation = self.children.answers(name, planned, self.forbidden())
         if violation:
             raise CheckFailed(self._violation_text(violation), violation=violation)
         self.current.agreed += evaluate(self, name, planned, answers)
@@ -401,7 +409,7 @@ class Session:
         expected, table = (lender.record(lambda: solve(self.plan.reference, name, case)) if lender.names
                            else (None, CaseOracles()))
         planned = PlannedCall(name, [case], [expected], [table], lender)
-        answers, violation = self.children.answers(name, planned, self._forbid(), other=other)
+        answers, violation = self.children.answers(name, planned, self.forbidden(), other=other)
         if violation:
             raise CheckFailed(self._violation_text(violation), violation=violation)
         answer = answers[0]

@@ -226,22 +226,7 @@ def build_submission(assignment: str, fixture_path: Path, out_path: Path) -> Pat
 
 
 def mistake_submission(assignment: str, mistake: Mistake, out_path: Path) -> Path:
-    """Write the release with the reference in every answer cell but one, which has ``mistake`` made.
-
-    Parameters
-    ----------
-    assignment : str
-        The assignment id.
-    mistake : Mistake
-        A known mistake of the assignment.
-    out_path : Path
-        Where to write the ``.ipynb`` file.
-
-    Returns
-    -------
-    Path
-        ``out_path``.
-    """
+    """Like :func:`reference_submission`, but the answer cell of ``mistake.function`` has the mistake made."""
     answers = {**reference_cells(assignment), mistake.function: edited_cell(assignment, mistake)}
     return _write(_fill(assignment, answers), out_path)
 

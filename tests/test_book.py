@@ -179,6 +179,30 @@ def test_two_builds_from_scratch_give_identical_outputs(two_builds):
     pd.testing.assert_frame_equal(*(log.drop(columns="inference_ms") for log in logs))
 
 
+# Markup a reader must never see: it shows when a directive or role failed to parse.
+RAW_MYST = re.compile(r"```\{|:::\{|\{(?:glue|glue:text|glue:figure|dropdown|doc|ref|numref|cite|admonition)\}?[`:]")
+
+
+def raw_myst(text: str) -> list[str]:
+    """The raw MyST markup in a page's visible text, each with a little context."""
+    return [text[max(match.start() - 30, 0):match.end() + 30] for match in RAW_MYST.finditer(text)]
+
+
+def test_the_raw_myst_check_finds_a_broken_fence():
+    broken = "Question 4\n```{dropdown} A colleague replaces `model.pkl`\nSummary: {glue:text}`n_train` emails"
+    assert len(raw_myst(broken)) == 2
+    assert raw_myst("A dropdown that rendered: its answer, and 7,000 emails.") == []
+
+
+def test_no_page_shows_raw_myst(two_builds):
+    from leaks import visible_text
+
+    for build in two_builds:
+        for page in sorted((build / "_build" / "html").rglob("*.html")):
+            found = raw_myst(visible_text(page))
+            assert not found, f"{page.relative_to(build)} shows raw MyST: {found[:3]}"
+
+
 def test_rendered_book_contains_no_reference_solution_line(two_builds):
     build, _ = two_builds
     pages = sorted((build / "_build" / "html").rglob("*.html"))

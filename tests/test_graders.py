@@ -20,12 +20,14 @@ Every test runs student code in the grader's sandbox: the module is slow.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import copy
 import functools
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +36,8 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import nbformat
+import numpy as np
+import pandas as pd
 import pytest
 from submissions import (
     ROOT,
@@ -123,12 +127,24 @@ def grade():
 
     def run(path: Path, assignment: str):
         if assignment not in graders:
-            graders[assignment] = Grader(assignment)
+            graders[assignment] = Grader(assignment, plan=plans(assignment))
         return graders[assignment].grade(Path(path))
 
     yield run
     for grader in graders.values():
         grader.close()
+
+
+def _assert_failing_inputs_are_code(feedback: str) -> None:
+    """Every smallest failing input is a call whose arguments rebuild the input when pasted into a cell."""
+    calls = re.findall(r"Smallest failing input:\n\s+(.+)", feedback)
+    for call in calls:
+        if call.endswith("# too large to print in full"):
+            continue
+        tree = ast.parse(call, mode="eval").body
+        assert isinstance(tree, ast.Call), call
+        for argument in [*tree.args, *(keyword.value for keyword in tree.keywords)]:
+            eval(compile(ast.Expression(argument), "<failing input>", "eval"), {"np": np, "pd": pd})
 
 
 def _assert_no_leak(result, assignment: str) -> None:
@@ -264,6 +280,7 @@ def test_known_mistake_loses_points_and_feedback_names_it(item, graded_notebooks
              or (plans(assignment).breaks_a_rule(mistake) and rule in result.feedback))
     assert named, f"the feedback does not name the mistake {mistake.name!r}:\n{result.feedback}"
     _assert_no_leak(result, assignment)
+    _assert_failing_inputs_are_code(result.feedback)
 
 
 @pytest.mark.parametrize("mistake", ["builtin_hash", "random_not_sticky", "random_per_position"])

@@ -23,9 +23,10 @@ import re
 import pytest
 from nbgrader_course import ASSIGNMENTS, ROOT, nbgrader, scratch_course
 
+from autograder.reference import reference_cells
+
 STATES = ("untouched", "half", "complete")
 HIDDEN = "### BEGIN HIDDEN TESTS"
-_SOLUTION_MARKER = re.compile(r"^\s*### (BEGIN|END) SOLUTION\s*$")
 _VERDICT = re.compile(r"^(?:Success! Your notebook passes all the tests\.|VALIDATION FAILED ON (\d+) CELL\(S\)!)",
                       re.MULTILINE)
 
@@ -48,16 +49,10 @@ def graded_cells(assignment: str) -> list[dict]:
             if cell["cell_type"] == "code" and nbgrader_meta(cell).get("grade")]
 
 
-def reference_answers(assignment: str) -> dict[str, str]:
-    """The reference code of each answer cell, by cell id, without nbgrader's solution markers."""
-    return {cell["id"]: "\n".join(line for line in text(cell).splitlines() if not _SOLUTION_MARKER.match(line))
-            for cell in cells("solutions", assignment) if nbgrader_meta(cell).get("solution")}
-
-
 def release_version(assignment: str, state: str) -> dict:
     """The release with none, the first or every answer cell filled with the reference code."""
     notebook = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
-    answers = reference_answers(assignment)
+    answers = reference_cells(assignment)
     answer_cells = [cell for cell in notebook["cells"] if nbgrader_meta(cell).get("solution")]
     assert [cell["id"] for cell in answer_cells] == list(answers), "the release's answer cells are not the source's"
     to_fill = {"untouched": [], "half": answer_cells[:1], "complete": answer_cells}[state]

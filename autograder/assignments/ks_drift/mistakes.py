@@ -10,7 +10,11 @@ the same largest gap), and the performance rules written as ratios
 (``current / baseline < 1 - tpr_drop``).
 """
 
+from autograder.assignments import get
 from autograder.mistakes import Mistake
+
+# The sandbox's rule catches this one, so its hint is the rule's own words.
+NUMPY_ONLY = get("ks_drift").forbidden_reasons["ks_statistic"]
 
 MISTAKES = [
     # --- ks_statistic ------------------------------------------------------------------------------
@@ -61,8 +65,7 @@ MISTAKES = [
         replace={"np.max(np.abs(ecdf_ref - ecdf_cur))": "stats.ks_2samp(reference, current).pvalue"},
     ),
     Mistake(
-        "uses_scipy_ks", "ks_statistic",
-        "The notebook asks for NumPy only: compute both ECDFs yourself (np.sort, np.searchsorted).",
+        "uses_scipy_ks", "ks_statistic", NUMPY_ONLY,
         replace={"np.max(np.abs(ecdf_ref - ecdf_cur))": "stats.ks_2samp(reference, current).statistic"},
     ),
     # --- ks_drift_report ---------------------------------------------------------------------------
