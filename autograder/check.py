@@ -163,6 +163,11 @@ def graded_function(check_function: Callable) -> str:
     return module.removeprefix("test_")
 
 
+def assignment_of(check_function: Callable) -> str:
+    """The assignment a check belongs to: its module is ``autograder.assignments.<id>.test_<function>``."""
+    return check_function.__module__.split(".")[2]
+
+
 def check_id(check_function: Callable) -> str:
     """A stable name of a check: ``<function>::<test name>``."""
     return f"{graded_function(check_function)}::{check_function.__name__}"

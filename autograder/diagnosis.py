@@ -40,8 +40,8 @@ SHRINK_CALLS = 40
 SHRINK_SECONDS = 3.0
 
 
-def evaluate(session: Session, function: str, planned: PlannedCall, answers: list) -> int:
-    """Compare the student's answers with the plan's; return how many valid inputs agreed.
+def evaluate(session: Session, function: str, planned: PlannedCall, answers: list) -> None:
+    """Compare the student's answers with the plan's, counting the valid inputs that agree in the check.
 
     Raises
     ------
@@ -56,9 +56,9 @@ def evaluate(session: Session, function: str, planned: PlannedCall, answers: lis
             failures.append((index, problem))
         elif not isinstance(expected, Raises):
             agreed += 1
-    if not failures:
-        return agreed
     session.current.agreed += agreed
+    if not failures:
+        return
     if all(isinstance(a, Raised) and a.types[0] == "NotImplementedError" for a in answers):
         raise CheckFailed(f"{function} is not attempted yet: it still raises NotImplementedError.", stub=True)
     # The smallest input that really ran: a skipped case explains nothing.

@@ -28,7 +28,7 @@ import numpy as np
 
 from autograder import plain
 from autograder.assignments import get
-from autograder.check import Case, check_id, checks_of, seed_of
+from autograder.check import Case, assignment_of, check_id, checks_of, seed_of
 from autograder.compare import Raises, call_as_code, matches_written, same, show
 from autograder.mistakes import Mistake, edited_cell, implementation, known_mistakes
 from autograder.oracles import CaseOracles, Lender
@@ -77,7 +77,7 @@ def solve(reference: dict[str, Callable], function: str, case: Case):
 
 def fixtures(check_function: Callable, graded: Callable[[str], Any], reference, seed: int) -> dict[str, Any]:
     """The arguments a check asks for: graded functions by name, ``reference`` and ``rng``."""
-    functions = get_assignment_of(check_function).functions
+    functions = get(assignment_of(check_function)).functions
     arguments = {}
     for name in inspect.signature(check_function).parameters:
         if name in functions:
@@ -90,10 +90,6 @@ def fixtures(check_function: Callable, graded: Callable[[str], Any], reference, 
             raise TypeError(f"{check_id(check_function)} asks for {name!r}, which is neither a graded function "
                             "nor 'reference' or 'rng'")
     return arguments
-
-
-def get_assignment_of(check_function: Callable):
-    return get(check_function.__module__.split(".")[2])
 
 
 class _Recorder:

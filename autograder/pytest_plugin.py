@@ -29,7 +29,7 @@ import numpy as np
 import pytest
 
 from autograder.assignments import assignments, get
-from autograder.check import CheckFailed, graded_function, seed_of
+from autograder.check import CheckFailed, assignment_of, graded_function, seed_of
 from autograder.reference import solution_notebook
 from autograder.scoring import settle
 
@@ -172,7 +172,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def _assignment(item: pytest.Item) -> str:
-    return item.function.__module__.split(".")[2]
+    return assignment_of(item.function)
 
 
 def _state(config: pytest.Config) -> _State:

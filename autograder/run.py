@@ -399,7 +399,7 @@ class Session:
         answers, violation = self.children.answers(name, planned, self.forbidden())
         if violation:
             raise CheckFailed(self._violation_text(violation), violation=violation)
-        self.current.agreed += evaluate(self, name, planned, answers)
+        evaluate(self, name, planned, answers)
 
     def call(self, name: str, args: tuple, kwargs: dict, other: bool):
         self._refuse_undefined(name)
