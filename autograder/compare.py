@@ -14,6 +14,7 @@ reproduce a failure.
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 from dataclasses import dataclass
 
@@ -222,7 +223,7 @@ def as_code(value) -> str:
             return f"{_values(pd.Series(value))}.to_numpy()"
         return f"np.array({as_code(value.tolist())}{dtype})"
     if isinstance(value, list):
-        return "[" + ", ".join(as_code(v) for v in value) + "]"
+        return _list_code(value)
     if isinstance(value, tuple):
         return "(" + ", ".join(as_code(v) for v in value) + ("," if len(value) == 1 else "") + ")"
     if isinstance(value, dict):
@@ -230,11 +231,69 @@ def as_code(value) -> str:
     return repr(value)
 
 
+SHORT_LIST = 20
+"""Lists up to this long are written item by item; longer ones compress their runs."""
+
+_NUMBERED = re.compile(r"^(.*?)(\d+)$", re.DOTALL)
+
+
+def _list_code(items: list) -> str:
+    """A list as code; a long one as a sum of runs, so a 1,000-row day stays one line.
+
+    Examples
+    --------
+    >>> _list_code([0] * 30 + [1, 2])
+    '[0] * 30 + [1, 2]'
+    >>> _list_code([f"d-l{i}" for i in range(25)])
+    "[f'd-l{i}' for i in range(0, 25)]"
+    """
+    codes = [as_code(item) for item in items]
+    if len(items) <= SHORT_LIST:
+        return "[" + ", ".join(codes) + "]"
+    parts, loose, start = [], [], 0
+    while start < len(items):
+        end = _run_end(items, codes, start)
+        if end - start < 4:
+            loose.append(codes[start])
+            start += 1
+            continue
+        if loose:
+            parts.append("[" + ", ".join(loose) + "]")
+            loose = []
+        parts.append(_run_code(items, codes, start, end))
+        start = end
+    if loose:
+        parts.append("[" + ", ".join(loose) + "]")
+    return " + ".join(parts)
+
+
+def _run_end(items: list, codes: list[str], start: int) -> int:
+    """End of the longest run from ``start``: equal items, or strings numbered one after another."""
+    end = start + 1
+    while end < len(items) and codes[end] == codes[start]:
+        end += 1
+    numbered = isinstance(items[start], str) and _NUMBERED.match(items[start])
+    if end - start > 1 or not numbered or str(int(numbered.group(2))) != numbered.group(2):
+        return end
+    prefix, first = numbered.group(1), int(numbered.group(2))
+    while end < len(items) and items[end] == f"{prefix}{first + end - start}":
+        end += 1
+    return end
+
+
+def _run_code(items: list, codes: list[str], start: int, end: int) -> str:
+    if codes[start] == codes[end - 1]:
+        return f"[{codes[start]}] * {end - start}"
+    prefix, first = _NUMBERED.match(items[start]).groups()
+    literal = repr(prefix.replace("{", "{{").replace("}", "}}"))
+    return f"[f{literal[:-1]}{{i}}{literal[-1]} for i in range({first}, {int(first) + end - start})]"
+
+
 def _values(column: pd.Series) -> str:
     if column.dtype.kind == "M":
         days = [value.strftime("%Y-%m-%d") if value == value.normalize() else value.isoformat()
                 for value in column]
-        return f"pd.to_datetime({days!r})"
+        return f"pd.to_datetime({_list_code(days)})"
     return as_code(column.tolist())
 
 
@@ -252,7 +311,7 @@ def call_as_code(function: str, args: tuple, kwargs: dict) -> str:
     if len(code) <= MAX_CODE:
         return code
     described = [show(value) for value in args] + [f"{name}={show(value)}" for name, value in kwargs.items()]
-    return f"{function}({', '.join(described)})  # too large to print in full"
+    return f"# too large to print in full; abridged:\n    {function}({', '.join(described)})"
 
 
 def size(*values) -> int:

@@ -122,6 +122,17 @@ def test_a_failing_input_is_printed_as_code_that_rebuilds_it():
     assert "0...." not in call_as_code("ks_statistic", (pd.Series(np.linspace(0, 1, 40)), [1]), {})
 
 
+def test_a_long_failing_input_is_printed_as_short_code_that_rebuilds_it():
+    days = pd.DataFrame({"date": pd.to_datetime(["2024-10-01"] * 1000 + ["2024-10-02"] * 200),
+                         "email_id": [f"2024-10-01-l{i}" for i in range(1000)] + [f"x{{'{i}" for i in range(200)],
+                         "y_true": [0] * 1000 + [1] * 200, "score": [0.25] * 1180 + list(np.linspace(0, 1, 20))})
+    code = call_as_code("run_canary_rollout", (days,), {"salt": "s"})
+    assert not code.startswith("#") and code.count("\n") == 0
+    rebuilt = eval(code.removeprefix("run_canary_rollout(").removesuffix(", salt='s')"), {"np": np, "pd": pd})
+    pd.testing.assert_frame_equal(rebuilt, days)
+    assert len(as_code(days["y_true"])) < 60
+
+
 def test_a_hint_is_shown_only_when_it_concerns_what_differs():
     hints = {"significant": "strictly", "better": "b > c means A"}
     assert relevant_hint(hints, "['better']: wrong value") == "b > c means A"
