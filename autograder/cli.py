@@ -19,6 +19,10 @@
     Grade one notebook (used by the Gradescope bundle).
 ``python -m autograder gradescope ID [--out DIR]``
     Build a Gradescope autograder bundle (zip) for assignment ID.
+``python -m autograder mutants ID --out DIR [--jobs N] [--sample N]``
+    Grade every mutant of ID's reference solution (see :mod:`autograder.mutants`);
+    write ``DIR/mutants.csv`` and the report ``DIR/mutants.html``. Exit status 1
+    when a mutant that is not listed as equivalent keeps full marks.
 
 Student code runs only in the bubblewrap sandbox. Where it cannot be had, the
 commands stop with exit status 2 and one line saying why and how to fix it,
@@ -38,19 +42,16 @@ import csv
 import hashlib
 import io
 import json
-import multiprocessing
-import multiprocessing.util
 import os
 import resource
-import signal
 import sys
 import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.assignments import assignments
 from autograder.ledger import RESERVED, Ledger, write_atomically
+from autograder.pool import grade_in_parallel
 from autograder.report import feedback_text, gradescope_results
 
 GRADES_COLUMNS = ["student_id", "assignment", "raw_score", "adjustment", "late_penalty", "score", "max_score",
@@ -180,38 +181,6 @@ def discover(submissions: Path, assignment: str, zone=None) -> list[Student]:
     return students
 
 
-# -- worker processes ----------------------------------------------------------------------------------------
-
-_GRADER = None
-_PLAN = None
-_ISOLATION = None
-
-
-def _init_worker(assignment: str) -> None:
-    global _GRADER
-    from autograder.grading import Grader
-
-    # Ctrl-C is the parent's to handle; a terminated worker closes its sandboxes on the way out.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    _GRADER = Grader(assignment, plan=_PLAN, isolation=_ISOLATION)
-    multiprocessing.util.Finalize(_GRADER, _GRADER.close, exitpriority=10)
-
-
-def _grade_job(job: tuple[str, object]) -> tuple[str, object, dict]:
-    name, submission = job
-    started = time.monotonic()
-    try:
-        result = _GRADER.grade_submission(submission)
-    except Exception:  # a grader bug on one submission must not stop the run
-        print(f"grader error for {display_id(name)}:\n{traceback.format_exc()}", file=sys.stderr)
-        result = _GRADER.ungraded("error", "The grader failed on this submission; your TA has the details.")
-    # What this submission cost the grading process (its sandboxed children are bounded separately).
-    cost = {"seconds": round(time.monotonic() - started, 2),
-            "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    return name, result, cost
-
-
 # -- grading -------------------------------------------------------------------------------------------------
 
 
@@ -327,15 +296,11 @@ def grade_command(submissions: Path, assignment: str, out: Path, jobs: int | Non
     print(f"{len(students)} submissions, {len(students) - len(todo)} already graded or not gradable, "
           f"{len(todo)} to grade")
     by_name = {student.name: student for student in students}
-    global _PLAN, _ISOLATION
-    _PLAN, _ISOLATION = plan, level
     jobs = max(1, min(jobs or os.cpu_count() or 1, max(len(todo), 1)))
     done, costs = 0, {}
     if todo:
-        context = multiprocessing.get_context("fork")
-        pool = context.Pool(jobs, initializer=_init_worker, initargs=(assignment,))
+        work = grade_in_parallel(assignment, plan, level, jobs, [(s.name, s.submission) for s in todo])
         try:
-            work = pool.imap_unordered(_grade_job, [(s.name, s.submission) for s in todo])
             for name, result, cost in tqdm(work, total=len(todo), unit="submission", desc=f"grading {assignment}"):
                 raw_results[name] = result
                 costs[by_name[name].student_id] = cost
@@ -344,14 +309,11 @@ def grade_command(submissions: Path, assignment: str, out: Path, jobs: int | Non
                               ledger.students.get(name, {}).get("row", {}), _about(by_name[name], stamp, level))
                 ledger.save()
                 done += 1
-            pool.close()
         except KeyboardInterrupt:
-            pool.terminate()
-            pool.join()
+            work.close()
             print(f"\ninterrupted: {done} of {len(todo)} graded — run the same command to resume",
                   file=sys.stderr)
             return 130
-        pool.join()
 
     extra = {"fingerprint": stamp}
     rows, problems = [], []
@@ -466,6 +428,35 @@ def import_command(source: Path, assignment: str, to: Path, roster_path: Path | 
         print(f"{len(report.unmatched)} submissions matched nobody in the roster: add them to it and import "
               "again", file=sys.stderr)
     return 0
+
+
+def mutants_command(assignment: str, out: Path, jobs: int | None, size: int | None, allow_weak: bool) -> int:
+    _check_assignment(assignment)
+    from autograder.mutation_report import kill_rate, run_mutants, summary, write_report
+    from autograder.reference import BrokenReference
+    from autograder.sandbox import IsolationUnavailable, isolation
+
+    try:
+        level = isolation(allow_weak)
+    except IsolationUnavailable as error:
+        raise UsageError(f"cannot grade safely here: {error} (or pass --allow-weak-isolation)") from None
+    started = time.monotonic()
+    try:
+        outcomes = run_mutants(assignment, jobs or os.cpu_count() or 1, size, level)
+    except BrokenReference as error:
+        raise UsageError(f"the reference of {assignment} is broken: {error}") from None
+    seconds = time.monotonic() - started
+    write_report(out, assignment, outcomes, seconds, level.note)
+    counts = summary(outcomes)
+    print(f"{'function':<22}{'mutants':>8}{'killed':>8}{'timeout':>8}{'equiv.':>8}{'survived':>9}")
+    for function, tally in sorted(counts.items(), key=lambda item: item[0] == "all"):
+        print(f"{function:<22}{sum(tally.values()):>8}{tally['killed']:>8}{tally['timeout']:>8}"
+              f"{tally['equivalent']:>8}{tally['survived']:>9}")
+    total = counts.get("all")
+    rate = kill_rate(total) if total else 1.0
+    print(f"{assignment}: {rate:.1%} of the non-equivalent mutants lost points ({seconds:.0f} s); "
+          f"wrote {out / 'mutants.csv'} and {out / 'mutants.html'}")
+    return 0 if not total or total["survived"] == 0 else 1
 
 
 def similarity_command(submissions: Path, assignment: str, out: Path, top: int) -> int:
@@ -594,6 +585,13 @@ def main(argv: list[str] | None = None) -> int:
     one.add_argument("--assignment", required=True)
     one.add_argument("--results", type=Path, required=True)
     one.add_argument("--allow-weak-isolation", **weak)
+    mutating = commands.add_parser("mutants", help="measure the graders: grade every mutant of the reference")
+    mutating.add_argument("assignment")
+    mutating.add_argument("--out", type=Path, required=True)
+    mutating.add_argument("--jobs", type=int, default=None, help="parallel graders (default: all cores)")
+    mutating.add_argument("--sample", type=int, default=None, metavar="N",
+                          help="grade only N mutants, spread evenly over every function")
+    mutating.add_argument("--allow-weak-isolation", **weak)
     bundle = commands.add_parser("gradescope", help="build a Gradescope autograder bundle")
     bundle.add_argument("assignment")
     bundle.add_argument("--out", type=Path, default=Path("."))
@@ -615,6 +613,11 @@ def main(argv: list[str] | None = None) -> int:
                                   args.canvas_assignment_id, args.db)
         if args.command == "grade-one":
             return grade_one_command(args.notebook, args.assignment, args.results, args.allow_weak_isolation)
+        if args.command == "mutants":
+            for option in ("jobs", "sample"):
+                if getattr(args, option) is not None and getattr(args, option) < 1:
+                    raise UsageError(f"--{option} must be at least 1")
+            return mutants_command(args.assignment, args.out, args.jobs, args.sample, args.allow_weak_isolation)
         from autograder.gradescope import build_bundle
 
         _check_assignment(args.assignment)

@@ -125,6 +125,11 @@ def same_array(expected: np.ndarray, actual, dtype_kind: str | None = None) -> s
     return None if np.array_equal(expected, actual) else "wrong values"
 
 
+def _kinds(values) -> str:
+    """The types found in an object column, e.g. ``"float and str values"``."""
+    return " and ".join(sorted({type(v).__name__ for v in values})) + " values"
+
+
 def same_frame(expected: pd.DataFrame, actual) -> str | None:
     if not isinstance(actual, pd.DataFrame):
         return f"should return a pandas DataFrame, got {type(actual).__name__}"
@@ -145,6 +150,9 @@ def same_frame(expected: pd.DataFrame, actual) -> str | None:
             if not np.array_equal(pd.to_datetime(pd.Series(got)).to_numpy(), wanted):
                 return f"column {column!r} has wrong dates"
         elif wanted.dtype.kind in "fiu":
+            # astype(float) would read the text "nan" or "0.5" as a number; text is not a number.
+            if got.dtype == object and not all(v is None or _is_real(v) for v in got):
+                return f"column {column!r} should be numeric, got {_kinds(got)}"
             try:
                 numbers = got.astype(float)
             except (TypeError, ValueError):

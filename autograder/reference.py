@@ -90,6 +90,30 @@ def reference_cells(assignment: str, root: Path = ROOT) -> dict[str, str]:
     return cells
 
 
+def answered_release(assignment: str, answers: dict[str, str], root: Path = ROOT) -> dict:
+    """The student release of ``assignment`` with the answer cells named in ``answers`` filled in.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment id.
+    answers : dict of str to str
+        Code by answer cell id (a function's name), e.g. :func:`reference_cells`.
+
+    Returns
+    -------
+    dict
+        The notebook as JSON, as a student would submit it.
+    """
+    path = root / "exercises" / assignment / f"{assignment}.ipynb"
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell.get("id") in answers and cell["cell_type"] == "code":
+            cell["source"] = answers[cell["id"]].splitlines(keepends=True)
+            cell["outputs"], cell["execution_count"] = [], None
+    return notebook
+
+
 def solution_lines(assignment: str, root: Path = ROOT) -> list[str]:
     """Every line between ``### BEGIN SOLUTION`` and ``### END SOLUTION``, stripped."""
     lines = []

@@ -39,7 +39,6 @@ filled in:
 from __future__ import annotations
 
 import ast
-import copy
 import json
 import re
 import shutil
@@ -48,7 +47,7 @@ from pathlib import Path
 
 from autograder.assignments import assignments
 from autograder.mistakes import Mistake, edited_cell
-from autograder.reference import reference_cells
+from autograder.reference import answered_release, reference_cells
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTANTS = ("STATUS_MENTIONS", "MAX_SCORE", "MIN_SCORE", "LOSES_POINTS_IN", "EXTRA_CELLS", "REPLACES",
@@ -178,11 +177,7 @@ def _write(notebook: dict, out_path: Path) -> Path:
 
 
 def _fill(assignment: str, answers: dict[str, str], extra_cells: tuple[str, ...] = ()) -> dict:
-    notebook = copy.deepcopy(release_notebook(assignment))
-    for cell in notebook["cells"]:
-        if cell.get("id") in answers and cell["cell_type"] == "code":
-            cell["source"] = _lines(answers[cell["id"]])
-            cell["outputs"], cell["execution_count"] = [], None
+    notebook = answered_release(assignment, answers)
     for number, source in enumerate(extra_cells, start=1):
         notebook["cells"].append({"cell_type": "code", "execution_count": None, "id": f"extra-{number}",
                                   "metadata": {}, "outputs": [], "source": _lines(source)})

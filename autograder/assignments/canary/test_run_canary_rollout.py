@@ -227,13 +227,39 @@ def test_value_error_for_a_missing_column_or_invalid_stages(run_canary_rollout):
         case(days, stages=((0.5, 2), (0.1, 2), (1.0, 0)), expect=Raises(ValueError)),
         case(days, stages=((0.3, 1), (0.3, 1), (1.0, 0)), expect=Raises(ValueError)),
         case(days, stages=((-0.1, 2), (1.0, 0)), expect=Raises(ValueError)),
+        case(days.iloc[:0], stages=((-0.1, 2), (1.0, 0)), expect=Raises(ValueError),
+             why="Check the stages before reading the traffic: a fraction below 0 is an error even on no emails."),
         case(days, stages=((0.2, 1), (1.5, 0)), expect=Raises(ValueError)),
         case(days, stages=((0.1, 0), (1.0, 0)), expect=Raises(ValueError)),
         case(days, stages=((0.1, 2), (0.5, -1), (1.0, 0)), expect=Raises(ValueError)),
     ], compare=same_rollout)
 
 
-@check(points=0.75, hint="Compare your table with the rules day by day: running totals per stage, the next stage "
+@check(points=0.25, hint="Keep the signature's defaults: min_negatives=50, max_fpr_ratio=1.5, the stages "
+                         "((0.10, 2), (0.50, 3), (1.00, 0)) and salt 'v2.0'.", lend=CALLEES)
+def test_by_default_each_arm_needs_50_negatives(run_canary_rollout, reference):
+    """With the signature's defaults, the first stage sends 10 % of the ids (salt 'v2.0') to the canary and
+    judges only once each arm has 50 negatives."""
+    run_canary_rollout.agrees_on([
+        case(canary_day(reference, 49), expect=table(("2024-10-01", 1, 0.1, 0.0, 1.0, "hold")),
+             why="The canary arm has 49 legitimate emails, one short of the default min_negatives=50."),
+        case(canary_day(reference, 50), expect=table(("2024-10-01", 1, 0.1, 0.0, 1.0, "rollback")),
+             why="Both arms have at least 50 legitimate emails: the canary's FPR 1 against 0 rolls back."),
+    ], compare=same_rollout)
+
+
+def canary_day(reference, negatives):
+    """One day of legitimate emails, flagged by the canary only: ``negatives`` of them in the canary arm of the
+    default first stage (10 %, salt 'v2.0'), 400 in the control arm."""
+    ids = [f"2024-10-01-l{i}" for i in range(3000)]
+    in_canary = reference["assign_to_canary"](ids, 0.10, "v2.0")
+    chosen = [i for i, flag in zip(ids, in_canary) if flag][:negatives] + \
+             [i for i, flag in zip(ids, in_canary) if not flag][:400]
+    return pd.DataFrame({"date": pd.Timestamp("2024-10-01"), "email_id": chosen, "y_true": 0, "pred_control": 0,
+                         "pred_canary": 1})
+
+
+@check(points=0.5, hint="Compare your table with the rules day by day: running totals per stage, the next stage "
                         "the next day, hold not counted, rolled_back after a rollback, complete in the final stage.",
        lend=CALLEES)
 def test_random_rollouts(run_canary_rollout, rng):

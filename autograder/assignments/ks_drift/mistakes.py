@@ -80,13 +80,13 @@ MISTAKES = [
         "bonferroni_forgotten", "ks_drift_report",
         "With correction='bonferroni' a feature drifts only if p < alpha / m (m = number of features): "
         "the Bonferroni correction divides alpha by m.",
-        replace={"drifted = p_values < alpha / max(n_tests, 1)": "drifted = p_values < alpha"},
+        replace={"drifted = p_values < alpha / n_tests": "drifted = p_values < alpha"},
     ),
     Mistake(
         "bonferroni_multiplies_alpha", "ks_drift_report",
         "Bonferroni makes each test stricter: divide alpha by the number of features (p < alpha / m), "
         "do not multiply it.",
-        replace={"alpha / max(n_tests, 1)": "alpha * n_tests"},
+        replace={"p_values < alpha / n_tests": "p_values < alpha * n_tests"},
     ),
     Mistake(
         "default_features_not_numeric_only", "ks_drift_report",

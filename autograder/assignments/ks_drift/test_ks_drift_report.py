@@ -168,6 +168,8 @@ def test_bonferroni_flags_p_below_alpha_over_m(ks_drift_report):
         case(*shifted(7, 7, 0), correction="bonferroni", alpha=0.1,
              expect=shifted_report((7, 7, 0), [True, True, False])),
         case(*shifted(7), expect=shifted_report((7,), [True])),
+        case(*shifted(6, 6), alpha=2 * P[6], expect=shifted_report((6, 6), [False, False]),
+             why="alpha / m is exactly the p-value of both features: drifted means p < alpha / m, strictly."),
     ], compare=verdict)
 
 
@@ -189,6 +191,8 @@ def test_benjamini_hochberg_flags_up_to_the_largest_qualifying_k(ks_drift_report
         case(*shifted(9, 7, 9), correction="fdr", expect=shifted_report((9, 7, 9), [True, True, True])),
         case(*shifted(6, 5, 0), correction="fdr", expect=shifted_report((6, 5, 0), [False, False, False]),
              why="No k has p_(k) < k * alpha / m, so no feature has drifted."),
+        case(*shifted(6, 6), correction="fdr", alpha=P[6], expect=shifted_report((6, 6), [False, False]),
+             why="Rank 2's limit 2 * alpha / 2 is exactly its p-value: p_(k) < k * alpha / m is strict."),
     ], compare=verdict)
 
 

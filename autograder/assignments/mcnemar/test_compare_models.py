@@ -37,6 +37,15 @@ def verdict(expected, actual):
     return None
 
 
+def emails_for(table):
+    """Phishing emails whose (A correct?, B correct?) counts are ``table``: y_true, pred_a, pred_b."""
+    (both, a_only), (b_only, neither) = table
+    n = both + a_only + b_only + neither
+    a = [1] * (both + a_only) + [0] * (b_only + neither)
+    b = [1] * both + [0] * a_only + [1] * b_only + [0] * neither
+    return [1] * n, np.array(a), np.array(b)
+
+
 def _thirty_for_a():
     y = np.array([1] * 40 + [0] * 60)
     b = y.copy()
@@ -57,6 +66,12 @@ def test_reports_table_test_and_the_better_model(compare_models):
              why="c > b: B wins the discordant pairs, so 'better' is 'B'."),
         case(y, y.copy(), y.copy(), expect={"table": [[100, 0], [0, 0]], "statistic": 0.0, "p_value": 1.0,
                                             "significant": False, "better": None}),
+        case(*emails_for([[2, 20], [2, 6]]), expect={"table": [[2, 20], [2, 6]], "statistic": 2.0,
+                                                     "p_value": 0.0001211, "significant": True, "better": "A"},
+             why="b = table[0][1] = 20 against c = table[1][0] = 2; the diagonal plays no part."),
+        case(*emails_for([[20, 20], [2, 6]]), expect={"table": [[20, 20], [2, 6]], "statistic": 2.0,
+                                                      "p_value": 0.0001211, "significant": True, "better": "A"},
+             why="b = table[0][1] = 20 against c = table[1][0] = 2; the diagonal plays no part."),
     ], compare=verdict)
 
 

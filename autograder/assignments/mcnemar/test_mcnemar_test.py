@@ -9,6 +9,7 @@ exact=None means exact when n < 25.
 import numpy as np
 
 from autograder.check import Raises, case, check
+from autograder.compare import same
 
 
 @check(points=1.0, hint="The exact test: statistic min(b, c), p = min(1, 2 * P[Binomial(n, 1/2) <= min(b, c)]).")
@@ -59,7 +60,18 @@ def test_no_discordant_pairs_is_no_evidence(mcnemar_test):
     ])
 
 
-@check(points=1.0, hint="Compare your function with statsmodels' mcnemar(table, exact=..., correction=...).")
+@check(points=0.25, hint="Return (statistic, p_value) as two floats: float(min(b, c)), not the integer count.")
+def test_returns_two_floats(mcnemar_test):
+    """The answer is a pair of floats in every mode, the exact test's statistic min(b, c) too."""
+    mcnemar_test.agrees_on([
+        case([[50, 12], [4, 34]], expect=(4.0, 0.07681)),
+        case([[5, 13], [11, 5]], exact=True, expect=(11.0, 0.8388)),
+        case([[50, 12], [4, 34]], exact=False, correction=False, expect=(4.0, 0.0455)),
+        case([[40, 0], [0, 10]], expect=(0.0, 1.0)),
+    ], compare=two_floats)
+
+
+@check(points=0.75, hint="Compare your function with statsmodels' mcnemar(table, exact=..., correction=...).")
 def test_random_tables_in_every_mode(mcnemar_test, rng):
     """300 random tables, a quarter in each mode, agree with the reference (and with statsmodels' mcnemar)."""
     mcnemar_test.agrees_on(random_tables(rng, 300))
@@ -77,6 +89,13 @@ def test_value_error_for_a_table_that_is_not_2x2_or_not_counts(mcnemar_test):
         case([[1.5, 2], [3, 4]], expect=Raises(ValueError)),
         case([[1, 2], [3, 0.25]], expect=Raises(ValueError)),
     ])
+
+
+def two_floats(expected, actual):
+    """The reference's answer, as a pair of floats (NumPy floats are floats)."""
+    if isinstance(actual, (tuple, list)) and len(actual) == 2 and not all(isinstance(v, float) for v in actual):
+        return f"should return two floats, got ({', '.join(type(v).__name__ for v in actual)})"
+    return same(expected, actual)
 
 
 def random_tables(rng, count):

@@ -1,0 +1,250 @@
+"""Grade every mutant of an assignment and report what the graders kill.
+
+``python -m autograder mutants ID --out DIR`` writes
+
+* ``DIR/mutants.csv`` -- one row per mutant: ``function``, ``mutant`` (its key),
+  ``operator``, ``line``, ``status``, the ``score`` it kept and the checks it failed;
+* ``DIR/mutants.html`` -- per function a bar of killed / timeout / equivalent /
+  survived, then each survivor's diff and each equivalent mutant's reason.
+
+A mutant is *killed* when it loses at least one point, *timeout* when it loses
+points because it ran out of time, *equivalent* when it keeps full marks and is
+in the reviewed list, *survived* otherwise. Timeouts lose points, so they count
+as detected; only survivors are gaps.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.mutants import Equivalent, Mutant, equivalent_mutants, generate
+
+STATUSES = ("killed", "timeout", "equivalent", "survived")
+COLUMNS = ["function", "mutant", "operator", "line", "status", "score", "max_score", "failed_checks"]
+_COLOURS = {"killed": "#0072B2", "timeout": "#E69F00", "equivalent": "#999999", "survived": "#D55E00"}
+_LOST = 1e-9
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the graders made of one mutant."""
+
+    mutant: Mutant
+    status: str
+    score: float
+    max_score: float
+    failed_checks: tuple[str, ...]
+
+
+def sample(mutants: list[Mutant], size: int | None) -> list[Mutant]:
+    """``size`` mutants spread evenly over the list (so over every function), or all of them.
+
+    Examples
+    --------
+    >>> sample(list("abcdefghij"), 3)
+    ['a', 'e', 'j']
+    """
+    if size is None or size >= len(mutants):
+        return list(mutants)
+    if size < 1:
+        raise ValueError(f"the sample size must be at least 1, got {size}")
+    if size == 1:
+        return [mutants[0]]
+    return [mutants[i * (len(mutants) - 1) // (size - 1)] for i in range(size)]
+
+
+def outcome(mutant: Mutant, result, equivalent: bool) -> Outcome:
+    """The status of ``mutant`` from its grading ``result``."""
+    failed = tuple(f"{name}: {check.name}" for name, function in result.functions.items()
+                   for check in function.checks if not check.passed)
+    if result.status != "graded" or result.score < result.max_score - _LOST:
+        feedback = " ".join(check.feedback for function in result.functions.values() for check in function.checks)
+        timed_out = "time limit" in feedback or "timed out" in feedback or "time limit" in " ".join(result.messages)
+        status = "timeout" if timed_out else "killed"
+    else:
+        status = "equivalent" if equivalent else "survived"
+    return Outcome(mutant, status, float(result.score), float(result.max_score), failed)
+
+
+def run_mutants(assignment: str, jobs: int, size: int | None = None, isolation=None) -> list[Outcome]:
+    """Grade the mutants of ``assignment`` (all, or an even ``size``-sample) in the sandbox, ``jobs`` at a time.
+
+    Parameters
+    ----------
+    assignment : str
+        The assignment id.
+    jobs : int
+        Parallel graders.
+    size : int, optional
+        Grade only this many mutants, spread over the list.
+    isolation : Isolation, optional
+        Defaults to the strong sandbox (refused where it cannot be had).
+
+    Returns
+    -------
+    list of Outcome
+        In the order of :func:`autograder.mutants.generate`.
+    """
+    from autograder.grading import Plan
+    from autograder.pool import grade_in_parallel
+    from autograder.reference import answered_release, reference_cells
+    from autograder.sandbox import isolation as strongest_isolation
+    from autograder.submission import parse_submission
+
+    level = isolation or strongest_isolation()
+    chosen = sample(generate(assignment), size)
+    listed = equivalent_mutants(assignment)
+    answers = reference_cells(assignment)
+    work = []
+    for number, mutant in enumerate(chosen):
+        notebook = answered_release(assignment, {**answers, mutant.function: mutant.source})
+        work.append((str(number), parse_submission(json.dumps(notebook).encode(), assignment)))
+    results = {}
+    for name, result, _ in grade_in_parallel(assignment, Plan(assignment), level, jobs, work):
+        results[int(name)] = result
+    return [outcome(mutant, results[number], any(entry.covers(mutant) for entry in listed))
+            for number, mutant in enumerate(chosen)]
+
+
+def stale_equivalents(assignment: str) -> list[Equivalent]:
+    """Listed equivalent mutants that the generator no longer makes (the list must be kept in step)."""
+    mutants = generate(assignment)
+    return [entry for entry in equivalent_mutants(assignment) if not any(entry.covers(m) for m in mutants)]
+
+
+def csv_text(outcomes: list[Outcome]) -> str:
+    """The outcomes as ``mutants.csv``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for item in outcomes:
+        writer.writerow({"function": item.mutant.function, "mutant": item.mutant.key,
+                         "operator": item.mutant.operator, "line": item.mutant.line, "status": item.status,
+                         "score": round(item.score, 4), "max_score": item.max_score,
+                         "failed_checks": "; ".join(item.failed_checks)})
+    return buffer.getvalue()
+
+
+def summary(outcomes: list[Outcome]) -> dict[str, Counter]:
+    """Counts of each status, per function and in total (key ``"all"``)."""
+    counts: dict[str, Counter] = {}
+    for item in outcomes:
+        counts.setdefault(item.mutant.function, Counter())[item.status] += 1
+        counts.setdefault("all", Counter())[item.status] += 1
+    return counts
+
+
+def kill_rate(counts: Counter) -> float:
+    """Share of the non-equivalent mutants that lost points (killed or timed out)."""
+    detected = counts["killed"] + counts["timeout"]
+    return detected / (detected + counts["survived"]) if detected + counts["survived"] else 1.0
+
+
+def html_page(assignment: str, outcomes: list[Outcome], seconds: float, isolation: str, generated: int) -> str:
+    """The report as one self-contained page (no script, no external file)."""
+    counts = summary(outcomes)
+    functions = list(dict.fromkeys(item.mutant.function for item in outcomes))
+    listed = equivalent_mutants(assignment)
+    rows = "\n".join(_bar_row(name, counts[name]) for name in functions)
+    total = counts.get("all", Counter())
+    graded = len(outcomes)
+    scope = f"all {generated} mutants" if graded == generated else f"a sample of {graded} of the {generated} mutants"
+    survivors = [item for item in outcomes if item.status == "survived"]
+    equivalents = [item for item in outcomes if item.status == "equivalent"]
+    stale = stale_equivalents(assignment)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>{html.escape(assignment)}: mutation report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1a1a1a;
+       background: #fff; line-height: 1.45; }}
+h1, h2, h3 {{ line-height: 1.2; }}
+table {{ border-collapse: collapse; margin: 1rem 0; width: 100%; font-size: 0.92rem; }}
+th, td {{ border-bottom: 1px solid #d0d0d0; padding: 0.35rem 0.5rem; text-align: left; vertical-align: middle; }}
+th {{ background: #f0f0f0; }}
+td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
+.bar {{ display: flex; height: 1.1rem; min-width: 10rem; border: 1px solid #666; }}
+.bar span {{ display: block; height: 100%; }}
+.legend span {{ display: inline-block; width: 0.9rem; height: 0.9rem; margin: 0 0.3rem 0 1rem;
+               vertical-align: middle; }}
+.scroll {{ overflow-x: auto; }}
+pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }}
+.note {{ color: #444; }}
+</style></head>
+<body>
+<h1>{html.escape(assignment)}: mutation report</h1>
+<p>The hidden graders were run on {scope} of the reference solution; each mutant is one slip
+(a comparison made strict, an operator swapped, a constant nudged, a validation removed...).
+<strong>{kill_rate(total):.1%}</strong> of the non-equivalent mutants lost points:
+{total['killed']} killed, {total['timeout']} timed out, {total['equivalent']} equivalent,
+{total['survived']} survived ({seconds:.0f} s).</p>
+<p class="note">Isolation: {html.escape(isolation)}. Reproduce with
+<code>python -m autograder mutants {html.escape(assignment)} --out DIR</code>.</p>
+<p class="legend">{''.join(f'<span style="background:{_COLOURS[s]}"></span>{s}' for s in STATUSES)}</p>
+<div class="scroll"><table>
+<thead><tr><th>function</th><th>mutants</th><th>killed</th><th>timeout</th><th>equivalent</th><th>survived</th>
+<th>kill rate</th><th style="width:40%">share</th></tr></thead>
+<tbody>
+{rows}
+</tbody></table></div>
+<h2 id="survivors">Survivors</h2>
+{_mutant_list(survivors, lambda item: "") if survivors else "<p>None: every non-equivalent mutant lost points.</p>"}
+<h2 id="equivalent">Equivalent mutants</h2>
+<p class="note">Each computes what the reference computes, so no check can tell it apart; the reason is the
+reviewed entry in <code>autograder/assignments/{html.escape(assignment)}/equivalent_mutants.toml</code>.</p>
+{_mutant_list(equivalents, lambda item: next(e.reason for e in listed if e.covers(item.mutant))) if equivalents
+ else "<p>None.</p>"}
+{_stale_section(stale)}
+</body></html>
+"""
+
+
+def _bar_row(function: str, counts: Counter) -> str:
+    total = sum(counts.values())
+    segments = "".join(f'<span class="{status}" style="width:{100 * counts[status] / total:.3f}%;'
+                       f'background:{_COLOURS[status]}" title="{status}: {counts[status]}"></span>'
+                       for status in STATUSES if counts[status])
+    numbers = "".join(f'<td class="number">{counts[status]}</td>' for status in STATUSES)
+    return (f'<tr data-function="{html.escape(function)}"><td><code>{html.escape(function)}</code></td>'
+            f'<td class="number">{total}</td>{numbers}<td class="number">{kill_rate(counts):.0%}</td>'
+            f'<td><div class="bar" role="img" aria-label="{html.escape(_describe(counts))}">{segments}</div></td></tr>')
+
+
+def _describe(counts: Counter) -> str:
+    return ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+
+
+def _mutant_list(items: list[Outcome], reason) -> str:
+    parts = []
+    for item in items:
+        why = reason(item)
+        parts.append(f"<h3><code>{html.escape(item.mutant.function)}</code> — {html.escape(item.mutant.operator)}, "
+                     f"line {item.mutant.line}</h3>"
+                     + (f"<p>{html.escape(why)}</p>" if why else "")
+                     + f"<pre>{html.escape(item.mutant.diff())}</pre>")
+    return "\n".join(parts)
+
+
+def _stale_section(stale: list[Equivalent]) -> str:
+    if not stale:
+        return ""
+    items = "".join(f"<li><code>{html.escape(e.function)}</code>: {html.escape(e.mutant or e.line)}</li>"
+                    for e in stale)
+    return ("<h2>Listed but no longer generated</h2><p>These entries of the equivalent list match no mutant of "
+            f"the current reference; remove them.</p><ul>{items}</ul>")
+
+
+def write_report(out: Path, assignment: str, outcomes: list[Outcome], seconds: float, isolation: str) -> None:
+    """Write ``mutants.csv`` and ``mutants.html`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "mutants.csv").write_text(csv_text(outcomes), encoding="utf-8")
+    generated = len(generate(assignment))
+    (out / "mutants.html").write_text(html_page(assignment, outcomes, seconds, isolation, generated),
+                                      encoding="utf-8")
