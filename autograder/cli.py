@@ -22,7 +22,8 @@
 ``python -m autograder mutants ID --out DIR [--jobs N] [--sample N]``
     Grade every mutant of ID's reference solution (see :mod:`autograder.mutants`);
     write ``DIR/mutants.csv`` and the report ``DIR/mutants.html``. Exit status 1
-    when a mutant that is not listed as equivalent keeps full marks.
+    when a mutant that is not listed as equivalent keeps full marks, or a listed
+    one loses points.
 
 Student code runs only in the bubblewrap sandbox. Where it cannot be had, the
 commands stop with exit status 2 and one line saying why and how to fix it,
@@ -456,7 +457,10 @@ def mutants_command(assignment: str, out: Path, jobs: int | None, size: int | No
     rate = kill_rate(total) if total else 1.0
     print(f"{assignment}: {rate:.1%} of the non-equivalent mutants lost points ({seconds:.0f} s); "
           f"wrote {out / 'mutants.csv'} and {out / 'mutants.html'}")
-    return 0 if not total or total["survived"] == 0 else 1
+    wrongly_listed = [item.mutant.key for item in outcomes if item.listed and item.status != "equivalent"]
+    for key in wrongly_listed:
+        print(f"warning: listed as equivalent but it loses points: {key}", file=sys.stderr)
+    return 0 if (not total or total["survived"] == 0) and not wrongly_listed else 1
 
 
 def similarity_command(submissions: Path, assignment: str, out: Path, top: int) -> int:

@@ -40,6 +40,8 @@ class Outcome:
     score: float
     max_score: float
     failed_checks: tuple[str, ...]
+    listed: bool = False
+    """In the reviewed list of equivalent mutants (a listed mutant that loses points shows the list is wrong)."""
 
 
 def sample(mutants: list[Mutant], size: int | None) -> list[Mutant]:
@@ -69,7 +71,7 @@ def outcome(mutant: Mutant, result, equivalent: bool) -> Outcome:
         status = "timeout" if timed_out else "killed"
     else:
         status = "equivalent" if equivalent else "survived"
-    return Outcome(mutant, status, float(result.score), float(result.max_score), failed)
+    return Outcome(mutant, status, float(result.score), float(result.max_score), failed, equivalent)
 
 
 def run_mutants(assignment: str, jobs: int, size: int | None = None, isolation=None) -> list[Outcome]:
@@ -158,6 +160,7 @@ def html_page(assignment: str, outcomes: list[Outcome], seconds: float, isolatio
     survivors = [item for item in outcomes if item.status == "survived"]
     equivalents = [item for item in outcomes if item.status == "equivalent"]
     stale = stale_equivalents(assignment)
+    wrongly_listed = [item for item in outcomes if item.listed and item.status != "equivalent"]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
@@ -201,6 +204,7 @@ pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85re
 reviewed entry in <code>autograder/assignments/{html.escape(assignment)}/equivalent_mutants.toml</code>.</p>
 {_mutant_list(equivalents, lambda item: next(e.reason for e in listed if e.covers(item.mutant))) if equivalents
  else "<p>None.</p>"}
+{_wrongly_listed_section(wrongly_listed)}
 {_stale_section(stale)}
 </body></html>
 """
@@ -230,6 +234,14 @@ def _mutant_list(items: list[Outcome], reason) -> str:
                      + (f"<p>{html.escape(why)}</p>" if why else "")
                      + f"<pre>{html.escape(item.mutant.diff())}</pre>")
     return "\n".join(parts)
+
+
+def _wrongly_listed_section(items: list[Outcome]) -> str:
+    if not items:
+        return ""
+    return ("<h2>Listed as equivalent, but they lose points</h2><p>The graders tell these apart from the "
+            "reference, so they are not equivalent: remove them from the list.</p>"
+            + _mutant_list(items, lambda item: "; ".join(item.failed_checks)))
 
 
 def _stale_section(stale: list[Equivalent]) -> str:
