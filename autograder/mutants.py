@@ -14,9 +14,9 @@ and a mutant reads as a one-line diff.
 
 Examples
 --------
->>> mutants = generate("mcnemar")                                  # doctest: +SKIP
->>> mutants[0].function, mutants[0].operator, mutants[0].key       # doctest: +SKIP
-('mcnemar_table', 'comparison', 'if not truth.size == first.size == second.size: → ...')
+>>> mutant = next(m for m in generate("mcnemar") if m.operator == "comparison")
+>>> mutant.function, mutant.key
+('mcnemar_table', 'if not truth.size == first.size == second.size: → if not (truth.size != first.size == second.size):')
 """
 
 from __future__ import annotations
@@ -131,8 +131,11 @@ def _key(original: str, mutated: str) -> str:
 # -- the edits ----------------------------------------------------------------------------------------------
 
 
-def _edits(definition: ast.FunctionDef) -> Iterator[tuple[str, ast.AST, str]]:
-    """``(operator, node, new text of the node)`` for every edit of the function, in source order."""
+def _edits(definition: ast.FunctionDef) -> Iterator[tuple[str, ast.AST, str | ast.AST]]:
+    """``(operator, node, new text of the node)`` for every edit of the function, in source order.
+
+    The new text may be a part of the node to keep as written (the argument of a dropped call).
+    """
     skipped = _messages_and_docstrings(definition)
     local_names = _local_names(definition)
     nodes = [node for node in ast.walk(definition) if hasattr(node, "lineno") and node not in skipped]

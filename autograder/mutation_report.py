@@ -161,6 +161,8 @@ def html_page(assignment: str, outcomes: list[Outcome], seconds: float, isolatio
     equivalents = [item for item in outcomes if item.status == "equivalent"]
     stale = stale_equivalents(assignment)
     wrongly_listed = [item for item in outcomes if item.listed and item.status != "equivalent"]
+    legend = " ".join(f'<span class="item"><span class="swatch" style="background:{_COLOURS[status]}"></span>'
+                      f"{status}</span>" for status in STATUSES)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
@@ -175,8 +177,9 @@ th {{ background: #f0f0f0; }}
 td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .bar {{ display: flex; height: 1.1rem; min-width: 10rem; border: 1px solid #666; }}
 .bar span {{ display: block; height: 100%; }}
-.legend span {{ display: inline-block; width: 0.9rem; height: 0.9rem; margin: 0 0.3rem 0 1rem;
-               vertical-align: middle; }}
+.legend .item {{ white-space: nowrap; margin-right: 1rem; }}
+.legend .swatch {{ display: inline-block; width: 0.9rem; height: 0.9rem; margin-right: 0.3rem;
+                  vertical-align: middle; }}
 .scroll {{ overflow-x: auto; }}
 pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }}
 .note {{ color: #444; }}
@@ -190,7 +193,7 @@ pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85re
 {total['survived']} survived ({seconds:.0f} s).</p>
 <p class="note">Isolation: {html.escape(isolation)}. Reproduce with
 <code>python -m autograder mutants {html.escape(assignment)} --out DIR</code>.</p>
-<p class="legend">{''.join(f'<span style="background:{_COLOURS[s]}"></span>{s}' for s in STATUSES)}</p>
+<p class="legend">{legend}</p>
 <div class="scroll"><table>
 <thead><tr><th>function</th><th>mutants</th><th>killed</th><th>timeout</th><th>equivalent</th><th>survived</th>
 <th>kill rate</th><th style="width:40%">share</th></tr></thead>
