@@ -183,6 +183,7 @@ td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
 .scroll {{ overflow-x: auto; }}
 pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }}
 .note {{ color: #444; }}
+p, h3, li {{ overflow-wrap: anywhere; }}  /* long paths and keys wrap on a phone */
 </style></head>
 <body>
 <h1>{html.escape(assignment)}: mutation report</h1>
