@@ -117,6 +117,33 @@ def _table(frame: pd.DataFrame, percent: tuple[str, ...] = ()) -> str:
     return f"<table><thead><tr>{header}</tr></thead><tbody>{body}</tbody></table>"
 
 
+PAGE_STYLE = """body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem;
+       color: #1a1a1a; background: #fff; line-height: 1.45; }
+h1, h2, h3 { line-height: 1.2; }
+table { border-collapse: collapse; margin: 1rem 0; width: 100%; font-size: 0.92rem; }
+th, td { border-bottom: 1px solid #d0d0d0; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; }
+.scroll { overflow-x: auto; }
+.note { color: #444; }"""
+"""The look shared by the TA's report pages."""
+
+
+def page(title: str, style: str, body: str) -> str:
+    """A self-contained HTML page (no script, no external file) with the shared style and ``style`` added."""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
+<title>{html.escape(title)}</title>
+<style>
+{PAGE_STYLE}
+{style}
+</style></head>
+<body>
+{body}
+</body></html>
+"""
+
+
 def html_page(assignment: str, summary: pd.DataFrame, hints: pd.DataFrame, final: pd.Series, others: Counter,
               figure: bytes, isolation: str) -> str:
     """The whole report as one self-contained page (the figure inline; no script, no external file)."""
@@ -125,24 +152,9 @@ def html_page(assignment: str, summary: pd.DataFrame, hints: pd.DataFrame, final
     mean = f"{final.mean():.2f}" if len(final) else "–"
     median = f"{final.median():.2f}" if len(final) else "–"
     hint_rows = hints.rename(columns={"students": "students told"})
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{html.escape(assignment)}: class report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1a1a1a;
-       background: #fff; line-height: 1.45; }}
-h1, h2 {{ line-height: 1.2; }}
-table {{ border-collapse: collapse; margin: 1rem 0; width: 100%; font-size: 0.92rem; }}
-th, td {{ border-bottom: 1px solid #d0d0d0; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; }}
-th {{ background: #f0f0f0; }}
-.scroll {{ overflow-x: auto; }}
-img {{ max-width: 100%; height: auto; }}
-img.figure {{ min-width: 52rem; }}  /* on a phone the figure scrolls sideways rather than shrinking out of sight */
-.note {{ color: #444; }}
-</style></head>
-<body>
-<h1>{html.escape(assignment)}: class report</h1>
+    style = """img { max-width: 100%; height: auto; }
+img.figure { min-width: 52rem; }  /* on a phone the figure scrolls sideways rather than shrinking out of sight */"""
+    return page(f"{assignment}: class report", style, f"""<h1>{html.escape(assignment)}: class report</h1>
 <p><strong>{len(final) + sum(others.values())} students</strong>: {len(final)} notebooks graded (mean score {mean},
 median {median}); not graded: {not_graded}.</p>
 <p class="note">Isolation: {html.escape(isolation)}</p>
@@ -154,6 +166,4 @@ as not attempted.</p>
 <div class="scroll">{_table(summary, percent=("pass_rate",))}</div>
 <h2>Misconceptions the feedback named</h2>
 <p class="note">How many students' feedback named each known mistake: what to revisit in the next lab.</p>
-<div class="scroll">{_table(hint_rows) if len(hints) else "<p>None.</p>"}</div>
-</body></html>
-"""
+<div class="scroll">{_table(hint_rows) if len(hints) else "<p>None.</p>"}</div>""")

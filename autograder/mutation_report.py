@@ -23,6 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.class_report import page
 from autograder.mutants import Equivalent, Mutant, equivalent_mutants, generate
 
 STATUSES = ("killed", "timeout", "equivalent", "survived")
@@ -163,30 +164,15 @@ def html_page(assignment: str, outcomes: list[Outcome], seconds: float, isolatio
     wrongly_listed = [item for item in outcomes if item.listed and item.status != "equivalent"]
     legend = " ".join(f'<span class="item"><span class="swatch" style="background:{_COLOURS[status]}"></span>'
                       f"{status}</span>" for status in STATUSES)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="icon" href="data:,">
-<title>{html.escape(assignment)}: mutation report</title>
-<style>
-body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; padding: 0 1rem; color: #1a1a1a;
-       background: #fff; line-height: 1.45; }}
-h1, h2, h3 {{ line-height: 1.2; }}
-table {{ border-collapse: collapse; margin: 1rem 0; width: 100%; font-size: 0.92rem; }}
-th, td {{ border-bottom: 1px solid #d0d0d0; padding: 0.35rem 0.5rem; text-align: left; vertical-align: middle; }}
-th {{ background: #f0f0f0; }}
-td.number {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.bar {{ display: flex; height: 1.1rem; min-width: 10rem; border: 1px solid #666; }}
-.bar span {{ display: block; height: 100%; }}
-.legend .item {{ white-space: nowrap; margin-right: 1rem; }}
-.legend .swatch {{ display: inline-block; width: 0.9rem; height: 0.9rem; margin-right: 0.3rem;
-                  vertical-align: middle; }}
-.scroll {{ overflow-x: auto; }}
-pre {{ background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }}
-.note {{ color: #444; }}
-p, h3, li {{ overflow-wrap: anywhere; }}  /* long paths and keys wrap on a phone */
-</style></head>
-<body>
-<h1>{html.escape(assignment)}: mutation report</h1>
+    style = """td { vertical-align: middle; }
+td.number { text-align: right; font-variant-numeric: tabular-nums; }
+.bar { display: flex; height: 1.1rem; min-width: 10rem; border: 1px solid #666; }
+.bar span { display: block; height: 100%; }
+.legend .item { white-space: nowrap; margin-right: 1rem; }
+.legend .swatch { display: inline-block; width: 0.9rem; height: 0.9rem; margin-right: 0.3rem; vertical-align: middle; }
+pre { background: #f6f6f6; padding: 0.6rem; overflow-x: auto; font-size: 0.85rem; }
+p, h3, li { overflow-wrap: anywhere; }  /* long paths and keys wrap on a phone */"""
+    return page(f"{assignment}: mutation report", style, f"""<h1>{html.escape(assignment)}: mutation report</h1>
 <p>The hidden graders were run on {scope} of the reference solution; each mutant is one slip
 (a comparison made strict, an operator swapped, a constant nudged, a validation removed...).
 <strong>{kill_rate(total):.1%}</strong> of the non-equivalent mutants lost points:
@@ -209,9 +195,7 @@ reviewed entry in <code>autograder/assignments/{html.escape(assignment)}/equival
 {_mutant_list(equivalents, lambda item: next(e.reason for e in listed if e.covers(item.mutant))) if equivalents
  else "<p>None.</p>"}
 {_wrongly_listed_section(wrongly_listed)}
-{_stale_section(stale)}
-</body></html>
-"""
+{_stale_section(stale)}""")
 
 
 def _bar_row(function: str, counts: Counter) -> str:
