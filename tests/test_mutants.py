@@ -24,7 +24,7 @@ from autograder.reference import ROOT, reference_cells
 from autograder.scoring import CheckResult, FunctionResult, SubmissionResult
 
 ASSIGNMENTS = sorted(assignments())
-CI_SAMPLE = 24
+CI_SAMPLE = 12
 """Mutants graded per assignment in CI, spread evenly over every function."""
 
 
