@@ -433,7 +433,10 @@ def import_command(source: Path, assignment: str, to: Path, roster_path: Path | 
 
 def mutants_command(assignment: str, out: Path, jobs: int | None, size: int | None, allow_weak: bool) -> int:
     _check_assignment(assignment)
-    from autograder.mutation_report import kill_rate, run_mutants, summary, write_report
+    from collections import Counter
+
+    from autograder.mutants import equivalent_mutants, generate
+    from autograder.mutation_report import kill_rate, run_mutants, sample, summary, write_report
     from autograder.reference import BrokenReference
     from autograder.sandbox import IsolationUnavailable, isolation
 
@@ -441,26 +444,30 @@ def mutants_command(assignment: str, out: Path, jobs: int | None, size: int | No
         level = isolation(allow_weak)
     except IsolationUnavailable as error:
         raise UsageError(f"cannot grade safely here: {error} (or pass --allow-weak-isolation)") from None
-    started = time.monotonic()
     try:
-        outcomes = run_mutants(assignment, jobs or os.cpu_count() or 1, size, level)
-    except BrokenReference as error:
-        raise UsageError(f"the reference of {assignment} is broken: {error}") from None
+        equivalent_mutants(assignment)  # a malformed list stops the run before any grading
+        generated = generate(assignment)
+        started = time.monotonic()
+        outcomes = run_mutants(assignment, sample(generated, size), jobs or os.cpu_count() or 1, level)
+    except (BrokenReference, ValueError) as error:
+        raise UsageError(str(error)) from None
     seconds = time.monotonic() - started
-    write_report(out, assignment, outcomes, seconds, level.note)
+    try:
+        write_report(out, assignment, outcomes, generated, seconds, level.note)
+    except OSError as error:
+        raise UsageError(f"cannot write the report into {out}: {error.strerror or error}") from None
     counts = summary(outcomes)
+    total = sum(counts.values(), Counter())
     print(f"{'function':<22}{'mutants':>8}{'killed':>8}{'timeout':>8}{'equiv.':>8}{'survived':>9}")
-    for function, tally in sorted(counts.items(), key=lambda item: item[0] == "all"):
+    for function, tally in [*counts.items(), ("all", total)]:
         print(f"{function:<22}{sum(tally.values()):>8}{tally['killed']:>8}{tally['timeout']:>8}"
               f"{tally['equivalent']:>8}{tally['survived']:>9}")
-    total = counts.get("all")
-    rate = kill_rate(total) if total else 1.0
-    print(f"{assignment}: {rate:.1%} of the non-equivalent mutants lost points ({seconds:.0f} s); "
+    print(f"{assignment}: {kill_rate(total):.1%} of the non-equivalent mutants lost points ({seconds:.0f} s); "
           f"wrote {out / 'mutants.csv'} and {out / 'mutants.html'}")
     wrongly_listed = [item.mutant.key for item in outcomes if item.listed and item.status != "equivalent"]
     for key in wrongly_listed:
         print(f"warning: listed as equivalent but it loses points: {key}", file=sys.stderr)
-    return 0 if (not total or total["survived"] == 0) and not wrongly_listed else 1
+    return 0 if total["survived"] == 0 and not wrongly_listed else 1
 
 
 def similarity_command(submissions: Path, assignment: str, out: Path, top: int) -> int:

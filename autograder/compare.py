@@ -242,6 +242,9 @@ def as_code(value) -> str:
 SHORT_LIST = 20
 """Lists up to this long are written item by item; longer ones compress their runs."""
 
+MIN_RUN = 4
+"""Shortest run written as a run; shorter ones stay item by item."""
+
 _NUMBERED = re.compile(r"^(.*?)(\d+)$", re.DOTALL)
 
 
@@ -261,7 +264,7 @@ def _list_code(items: list) -> str:
     parts, loose, start = [], [], 0
     while start < len(items):
         end = _run_end(items, codes, start)
-        if end - start < 4:
+        if end - start < MIN_RUN:
             loose.append(codes[start])
             start += 1
             continue

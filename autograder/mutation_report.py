@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.class_report import page
-from autograder.mutants import Equivalent, Mutant, equivalent_mutants, generate
+from autograder.mutants import Equivalent, Mutant, equivalent_mutants
 
 STATUSES = ("killed", "timeout", "equivalent", "survived")
 COLUMNS = ["function", "mutant", "operator", "line", "status", "score", "max_score", "failed_checks"]
@@ -41,8 +41,13 @@ class Outcome:
     score: float
     max_score: float
     failed_checks: tuple[str, ...]
-    listed: bool = False
-    """In the reviewed list of equivalent mutants (a listed mutant that loses points shows the list is wrong)."""
+    reason: str | None = None
+    """Why the reviewed list calls the mutant equivalent; None when it is not listed."""
+
+    @property
+    def listed(self) -> bool:
+        """In the list of equivalent mutants (a listed mutant that loses points shows the list is wrong)."""
+        return self.reason is not None
 
 
 def sample(mutants: list[Mutant], size: int | None) -> list[Mutant]:
@@ -62,8 +67,8 @@ def sample(mutants: list[Mutant], size: int | None) -> list[Mutant]:
     return [mutants[i * (len(mutants) - 1) // (size - 1)] for i in range(size)]
 
 
-def outcome(mutant: Mutant, result, equivalent: bool) -> Outcome:
-    """The status of ``mutant`` from its grading ``result``."""
+def outcome(mutant: Mutant, result, reason: str | None) -> Outcome:
+    """The status of ``mutant`` from its grading ``result``; ``reason`` is its entry in the equivalent list."""
     failed = tuple(f"{name}: {check.name}" for name, function in result.functions.items()
                    for check in function.checks if not check.passed)
     if result.status != "graded" or result.score < result.max_score - _LOST:
@@ -71,28 +76,28 @@ def outcome(mutant: Mutant, result, equivalent: bool) -> Outcome:
         timed_out = "time limit" in feedback or "timed out" in feedback or "time limit" in " ".join(result.messages)
         status = "timeout" if timed_out else "killed"
     else:
-        status = "equivalent" if equivalent else "survived"
-    return Outcome(mutant, status, float(result.score), float(result.max_score), failed, equivalent)
+        status = "survived" if reason is None else "equivalent"
+    return Outcome(mutant, status, float(result.score), float(result.max_score), failed, reason)
 
 
-def run_mutants(assignment: str, jobs: int, size: int | None = None, isolation=None) -> list[Outcome]:
-    """Grade the mutants of ``assignment`` (all, or an even ``size``-sample) in the sandbox, ``jobs`` at a time.
+def run_mutants(assignment: str, mutants: list[Mutant], jobs: int, isolation=None) -> list[Outcome]:
+    """Grade ``mutants`` of ``assignment`` in the sandbox, ``jobs`` at a time, each as a submission.
 
     Parameters
     ----------
     assignment : str
         The assignment id.
+    mutants : list of Mutant
+        From :func:`autograder.mutants.generate`, all or a :func:`sample`.
     jobs : int
         Parallel graders.
-    size : int, optional
-        Grade only this many mutants, spread over the list.
     isolation : Isolation, optional
         Defaults to the strong sandbox (refused where it cannot be had).
 
     Returns
     -------
     list of Outcome
-        In the order of :func:`autograder.mutants.generate`.
+        In the order of ``mutants``.
     """
     from autograder.grading import Plan
     from autograder.pool import grade_in_parallel
@@ -101,23 +106,20 @@ def run_mutants(assignment: str, jobs: int, size: int | None = None, isolation=N
     from autograder.submission import parse_submission
 
     level = isolation or strongest_isolation()
-    chosen = sample(generate(assignment), size)
     listed = equivalent_mutants(assignment)
     answers = reference_cells(assignment)
     work = []
-    for number, mutant in enumerate(chosen):
+    for number, mutant in enumerate(mutants):
         notebook = answered_release(assignment, {**answers, mutant.function: mutant.source})
         work.append((str(number), parse_submission(json.dumps(notebook).encode(), assignment)))
-    results = {}
-    for name, result, _ in grade_in_parallel(assignment, Plan(assignment), level, jobs, work):
-        results[int(name)] = result
-    return [outcome(mutant, results[number], any(entry.covers(mutant) for entry in listed))
-            for number, mutant in enumerate(chosen)]
+    results = {int(name): result
+               for name, result, _ in grade_in_parallel(assignment, Plan(assignment), level, jobs, work)}
+    return [outcome(mutant, results[number], next((e.reason for e in listed if e.covers(mutant)), None))
+            for number, mutant in enumerate(mutants)]
 
 
-def stale_equivalents(assignment: str) -> list[Equivalent]:
-    """Listed equivalent mutants that the generator no longer makes (the list must be kept in step)."""
-    mutants = generate(assignment)
+def stale_equivalents(assignment: str, mutants: list[Mutant]) -> list[Equivalent]:
+    """Listed equivalent mutants that none of ``mutants`` (all the generator makes) matches: the list is behind."""
     return [entry for entry in equivalent_mutants(assignment) if not any(entry.covers(m) for m in mutants)]
 
 
@@ -135,11 +137,10 @@ def csv_text(outcomes: list[Outcome]) -> str:
 
 
 def summary(outcomes: list[Outcome]) -> dict[str, Counter]:
-    """Counts of each status, per function and in total (key ``"all"``)."""
+    """Counts of each status per function, in notebook order (add them up for the assignment)."""
     counts: dict[str, Counter] = {}
     for item in outcomes:
         counts.setdefault(item.mutant.function, Counter())[item.status] += 1
-        counts.setdefault("all", Counter())[item.status] += 1
     return counts
 
 
@@ -149,18 +150,20 @@ def kill_rate(counts: Counter) -> float:
     return detected / (detected + counts["survived"]) if detected + counts["survived"] else 1.0
 
 
-def html_page(assignment: str, outcomes: list[Outcome], seconds: float, isolation: str, generated: int) -> str:
-    """The report as one self-contained page (no script, no external file)."""
+def html_page(assignment: str, outcomes: list[Outcome], generated: list[Mutant], seconds: float,
+              isolation: str) -> str:
+    """The report as one self-contained page (no script, no external file).
+
+    ``generated`` is every mutant the generator makes (``outcomes`` may grade a sample of them).
+    """
     counts = summary(outcomes)
-    functions = list(dict.fromkeys(item.mutant.function for item in outcomes))
-    listed = equivalent_mutants(assignment)
-    rows = "\n".join(_bar_row(name, counts[name]) for name in functions)
-    total = counts.get("all", Counter())
-    graded = len(outcomes)
-    scope = f"all {generated} mutants" if graded == generated else f"a sample of {graded} of the {generated} mutants"
+    rows = "\n".join(_bar_row(name, tally) for name, tally in counts.items())
+    total = sum(counts.values(), Counter())
+    graded, made = len(outcomes), len(generated)
+    scope = f"all {made} mutants" if graded == made else f"a sample of {graded} of the {made} mutants"
     survivors = [item for item in outcomes if item.status == "survived"]
     equivalents = [item for item in outcomes if item.status == "equivalent"]
-    stale = stale_equivalents(assignment)
+    stale = stale_equivalents(assignment, generated)
     wrongly_listed = [item for item in outcomes if item.listed and item.status != "equivalent"]
     legend = " ".join(f'<span class="item"><span class="swatch" style="background:{_COLOURS[status]}"></span>'
                       f"{status}</span>" for status in STATUSES)
@@ -192,7 +195,7 @@ p, h3, li { overflow-wrap: anywhere; }  /* long paths and keys wrap on a phone *
 <h2 id="equivalent">Equivalent mutants</h2>
 <p class="note">Each computes what the reference computes, so no check can tell it apart; the reason is the
 reviewed entry in <code>autograder/assignments/{html.escape(assignment)}/equivalent_mutants.toml</code>.</p>
-{_mutant_list(equivalents, lambda item: next(e.reason for e in listed if e.covers(item.mutant))) if equivalents
+{_mutant_list(equivalents, lambda item: item.reason) if equivalents
  else "<p>None.</p>"}
 {_wrongly_listed_section(wrongly_listed)}
 {_stale_section(stale)}""")
@@ -241,10 +244,10 @@ def _stale_section(stale: list[Equivalent]) -> str:
             f"the current reference; remove them.</p><ul>{items}</ul>")
 
 
-def write_report(out: Path, assignment: str, outcomes: list[Outcome], seconds: float, isolation: str) -> None:
+def write_report(out: Path, assignment: str, outcomes: list[Outcome], generated: list[Mutant], seconds: float,
+                 isolation: str) -> None:
     """Write ``mutants.csv`` and ``mutants.html`` into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     (out / "mutants.csv").write_text(csv_text(outcomes), encoding="utf-8")
-    generated = len(generate(assignment))
-    (out / "mutants.html").write_text(html_page(assignment, outcomes, seconds, isolation, generated),
+    (out / "mutants.html").write_text(html_page(assignment, outcomes, generated, seconds, isolation),
                                       encoding="utf-8")

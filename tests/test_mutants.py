@@ -98,7 +98,7 @@ def test_a_sample_is_spread_evenly_and_keeps_the_order():
 def test_every_equivalent_mutant_is_generated_and_has_its_reason(mutants):
     for assignment in ASSIGNMENTS:
         listed = equivalent_mutants(assignment)
-        assert stale_equivalents(assignment) == [], assignment
+        assert stale_equivalents(assignment, mutants[assignment]) == [], assignment
         assert len(set(listed)) == len(listed), f"{assignment}: listed twice"
         for entry in listed:
             assert len(entry.reason.split()) >= 8, f"{assignment}: give {entry.mutant or entry.line!r} a real reason"
@@ -124,6 +124,20 @@ def test_an_equivalent_list_entry_must_name_its_mutant_and_give_its_reason(tmp_p
         equivalent_mutants("mcnemar")
 
 
+def test_a_broken_equivalent_list_stops_the_command_with_one_line(tmp_path, monkeypatch, capsys):
+    from types import SimpleNamespace
+
+    from autograder import assignments as discovery
+    from autograder.cli import main
+
+    (tmp_path / "equivalent_mutants.toml").write_text("[[equivalent]]\nfunction = \"x\"\n", encoding="utf-8")
+    monkeypatch.setattr(discovery, "get", lambda assignment: SimpleNamespace(folder=tmp_path))
+    assert main(["mutants", "mcnemar", "--out", str(tmp_path / "out"), "--allow-weak-isolation"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and "lacks reason" in error and "\n" not in error
+    assert not (tmp_path / "out").exists()
+
+
 # -- statuses and the report ----------------------------------------------------------------------------------
 
 
@@ -136,20 +150,21 @@ def _result(score: float, feedback: str = "") -> SubmissionResult:
 
 def test_a_mutant_that_loses_points_is_killed_and_one_that_ran_out_of_time_is_a_timeout(mutants):
     mutant = mutants["mcnemar"][0]
-    assert outcome(mutant, _result(9.5), equivalent=False).status == "killed"
+    reason = "min is symmetric: the smaller of b and c is the same in either order."
+    assert outcome(mutant, _result(9.5), reason=None).status == "killed"
     timed_out = _result(9.5, "raised Timeout: did not finish within the time limit of 10 s")
-    assert outcome(mutant, timed_out, equivalent=False).status == "timeout"
-    assert outcome(mutant, _result(10.0), equivalent=False).status == "survived"
-    assert outcome(mutant, _result(10.0), equivalent=True).status == "equivalent"
+    assert outcome(mutant, timed_out, reason=None).status == "timeout"
+    assert outcome(mutant, _result(10.0), reason=None).status == "survived"
+    assert outcome(mutant, _result(10.0), reason=reason).status == "equivalent"
     # A listed mutant that loses points is reported as killed, so the list can be corrected.
-    wrong = outcome(mutant, _result(9.0), equivalent=True)
+    wrong = outcome(mutant, _result(9.0), reason=reason)
     assert wrong.status == "killed" and wrong.listed
 
 
 def test_the_report_shows_a_bar_per_function_and_every_survivors_diff(mutants):
     generated = mutants["mcnemar"]
     outcomes = [Outcome(m, "survived" if i == 3 else "killed", 10.0, 10.0, ()) for i, m in enumerate(generated)]
-    page = html_page("mcnemar", outcomes, 12.0, "bubblewrap", len(generated))
+    page = html_page("mcnemar", outcomes, generated, 12.0, "bubblewrap")
     assert page.count('<tr data-function="') == len(reference_cells("mcnemar"))
     assert "Survivors" in page and f"mutant/{generated[3].function}" in page
     assert kill_rate(Counter(o.status for o in outcomes)) == pytest.approx(1 - 1 / len(generated))

@@ -23,7 +23,7 @@ import re
 import pytest
 from nbgrader_course import ASSIGNMENTS, ROOT, nbgrader, scratch_course
 
-from autograder.reference import reference_cells
+from autograder.reference import answered_release, reference_cells
 
 STATES = ("untouched", "half", "complete")
 HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -51,14 +51,12 @@ def graded_cells(assignment: str) -> list[dict]:
 
 def release_version(assignment: str, state: str) -> dict:
     """The release with none, the first or every answer cell filled with the reference code."""
-    notebook = json.loads((ROOT / "exercises" / assignment / f"{assignment}.ipynb").read_text(encoding="utf-8"))
     answers = reference_cells(assignment)
-    answer_cells = [cell for cell in notebook["cells"] if nbgrader_meta(cell).get("solution")]
-    assert [cell["id"] for cell in answer_cells] == list(answers), "the release's answer cells are not the source's"
-    to_fill = {"untouched": [], "half": answer_cells[:1], "complete": answer_cells}[state]
-    for cell in to_fill:
-        cell["source"] = answers[cell["id"]]
-    return notebook
+    release = answered_release(assignment, {})
+    answer_ids = [cell["id"] for cell in release["cells"] if nbgrader_meta(cell).get("solution")]
+    assert answer_ids == list(answers), "the release's answer cells are not the source's"
+    to_fill = {"untouched": [], "half": answer_ids[:1], "complete": answer_ids}[state]
+    return answered_release(assignment, {cell_id: answers[cell_id] for cell_id in to_fill})
 
 
 @pytest.fixture(scope="module")
