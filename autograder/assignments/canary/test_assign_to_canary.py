@@ -178,7 +178,9 @@ def test_canary_share_is_within_sampling_error_of_fraction(assign_to_canary, rng
             f"+- {tolerance:.4f}.")
 
 
-@check(points=0.1, hint="Include the salt in what you hash (e.g. f'{salt}:{email_id}').")
+@check(points=0.1, hint="Include the salt in what you hash (e.g. f'{salt}:{email_id}'), hash with hashlib "
+                        "(SHA-256, MD5, BLAKE2) and use many of its bits: a checksum such as zlib.crc32 is linear, "
+                        "so the splits of two salts are related, and a few coarse buckets round the fraction.")
 def test_another_salt_gives_an_independent_split(assign_to_canary, rng):
     """Another salt gives an independent split: about fraction x fraction of the ids are in both canaries."""
     ids = random_email_ids(rng, 6000)

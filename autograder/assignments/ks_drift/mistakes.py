@@ -3,8 +3,7 @@
 Each entry names one misconception a student's answer can show; see
 :mod:`autograder.mistakes` for how the graders and the tests use them.
 
-Not listed, because they are not mistakes: Benjamini-Hochberg with ``<=``
-instead of ``<`` (both readings are accepted), ECDFs evaluated with
+Not listed, because they are not mistakes: ECDFs evaluated with
 ``side="left"`` in *both* samples (the left limits at every sample value give
 the same largest gap), and the performance rules written as ratios
 (``current / baseline < 1 - tpr_drop``).
@@ -46,6 +45,13 @@ MISTAKES = [
                  "np.searchsorted(ref_sorted, evaluation_points)"},
     ),
     Mistake(
+        "left_continuous_current_ecdf", "ks_statistic",
+        "The current ECDF counts values strictly below x (searchsorted's default side='left') while the "
+        "reference one counts values <= x. Both ECDFs are right-continuous: use side='right' for both.",
+        replace={'np.searchsorted(cur_sorted, evaluation_points, side="right")':
+                 'np.searchsorted(cur_sorted, evaluation_points, side="left")'},
+    ),
+    Mistake(
         "nan_not_rejected", "ks_statistic",
         "Raise a ValueError when either sample contains NaN (check np.isnan(...).any()), "
         "not only when a sample is empty.",
@@ -77,6 +83,13 @@ MISTAKES = [
                  "below_line = np.logical_and.accumulate(ordered < np.arange(1, n_tests + 1) * alpha / n_tests)"},
     ),
     Mistake(
+        "bh_not_strict", "ks_drift_report",
+        "Benjamini-Hochberg's limit is strict, like the other two: k qualifies only if p(k) < k*alpha/m, "
+        "so a p-value exactly on its limit does not pass it. Use <, not <=.",
+        replace={"below_line = ordered < np.arange(1, n_tests + 1) * alpha / n_tests":
+                 "below_line = ordered <= np.arange(1, n_tests + 1) * alpha / n_tests"},
+    ),
+    Mistake(
         "bonferroni_forgotten", "ks_drift_report",
         "With correction='bonferroni' a feature drifts only if p < alpha / m (m = number of features): "
         "the Bonferroni correction divides alpha by m.",
@@ -93,6 +106,22 @@ MISTAKES = [
         "When features is None, use only the numeric columns of reference "
         "(reference.select_dtypes(include='number')), in column order.",
         replace={'features = reference.select_dtypes(include="number").columns': "features = reference.columns"},
+    ),
+    Mistake(
+        "boolean_columns_as_features", "ks_drift_report",
+        "Boolean columns are not features here: with features=None use reference.select_dtypes(include='number'), "
+        "which leaves them out (pd.api.types.is_numeric_dtype counts bool as numeric).",
+        replace={'features = reference.select_dtypes(include="number").columns':
+                 "features = [name for name in reference.columns\n"
+                 "                    if pd.api.types.is_numeric_dtype(reference[name])]"},
+    ),
+    Mistake(
+        "default_features_not_checked", "ks_drift_report",
+        "With features=None, a numeric column of reference that current lacks raises a ValueError too "
+        "(not KeyError): check the default features as you check requested ones.",
+        replace={"    if features is None:\n        features = reference":
+                 "    requested = features is not None\n    if features is None:\n        features = reference",
+                 "        if absent:": "        if absent and requested:"},
     ),
     Mistake(
         "report_sorted_by_pvalue", "ks_drift_report",

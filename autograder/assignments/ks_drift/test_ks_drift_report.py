@@ -4,11 +4,12 @@
 While these run, the reference's ks_statistic stands in for the student's, so a mistake there is not
 charged twice.
 
-Where the contract allows two readings, no check depends on which one a student takes: with
-``features=None`` boolean columns may count as numeric or not (no frame here has one) and a default
-feature missing from ``current`` may raise or not (only a *requested* missing feature is checked);
-Benjamini-Hochberg's p_(k) < k * alpha / m may be written with <=, and Bonferroni's p < alpha / m as
-p * m < alpha (no p-value here lies on either limit).
+The notebook settles what could have been read two ways, and the checks hold students to it: with
+``features=None`` boolean columns are not features (``select_dtypes("number")``), and a default feature
+missing from ``current`` raises ``ValueError`` like a requested one; all three limits are strict, each
+checked with a p-value exactly on it. Where the notebook leaves a choice, no check depends on it:
+Bonferroni's p < alpha / m may be written as p * m < alpha (the random cases keep clear of every limit),
+and the report's values may be NumPy or Python numbers.
 """
 
 import math
@@ -25,7 +26,8 @@ NUMBERS = {
     "statistic": "statistic is ks_statistic(reference[f], current[f]) for each feature f.",
     "p_value": "p_value is scipy.stats.ks_2samp(reference[f], current[f]).pvalue with the default settings.",
 }
-DEFAULT_FEATURES = "With features=None the features are the numeric columns of reference, in its column order."
+DEFAULT_FEATURES = ("With features=None the features are the numeric columns of reference, in its column order "
+                    "(numbers only: reference.select_dtypes('number') leaves out text, dates and booleans).")
 ORDER = "One row per feature in the order of features (do not sort the rows by p-value)."
 
 
@@ -94,7 +96,8 @@ def test_one_row_per_feature_in_the_order_of_features(ks_drift_report, rng):
 
 @check(points=0.25, hint=DEFAULT_FEATURES, lend=LENT)
 def test_default_features_are_the_numeric_columns_in_column_order(ks_drift_report, rng):
-    """With features=None the features are the numeric columns of reference, in its column order."""
+    """With features=None the features are the numeric columns of reference, in its column order; boolean
+    columns are not features."""
     visible_ref = pd.DataFrame({"a": [1.0, 2, 3, 4, 5, 6, 7, 8], "name": list("abcdefgh"),
                                 "b": [0, 0, 1, 1, 0, 1, 0, 1]})
     visible_cur = pd.DataFrame({"a": [11.0, 12, 13, 14, 15, 16, 17, 18], "b": [0, 1, 1, 0, 0, 1, 1, 0]})
@@ -108,6 +111,10 @@ def test_default_features_are_the_numeric_columns_in_column_order(ks_drift_repor
     })
     emails_cur = pd.DataFrame({"score": [0.9, 0.95, 0.8, 0.85], "replies": [0, 1, 0, 2], "links": [0, 1, 2, 2],
                                "count": [1, 2, 2, 1]})
+    flagged_ref = pd.DataFrame({"urgent": [True, False, True, False, True, False], "links": [1, 2, 3, 4, 5, 6],
+                                "subject": list("uvwxyz"), "from_contact": [False, False, True, True, False, True]})
+    flagged_cur = pd.DataFrame({"urgent": [True, True, True, True], "links": [7, 8, 9, 10],
+                                "from_contact": [False, False, False, False]})
     ks_drift_report.agrees_on([
         case(visible_ref, visible_cur, correction="none",
              expect=report(["a", "b"], [1.0, 0.0], [apart(8, 8), 1.0], [True, False]),
@@ -119,6 +126,9 @@ def test_default_features_are_the_numeric_columns_in_column_order(ks_drift_repor
              why="With features=None the features are the numeric columns of reference in its column order "
                  "(count, score, links): not the text in 'sender' or the dates in 'received', and not "
                  "'replies', a column of current only."),
+        case(flagged_ref, flagged_cur, expect=report(["links"], [1.0], [apart(6, 4)], [True]),
+             why="Boolean columns are not features here: reference.select_dtypes('number') leaves out 'urgent' "
+                 "and 'from_contact' (and the text in 'subject'), so the only feature is 'links'."),
         *random_frames_with_text_and_date_columns(rng, 8, features_in_random_order=False),
     ], compare=verdict)
 
@@ -205,10 +215,11 @@ def test_random_reports_with_each_correction(ks_drift_report, rng):
 
 
 @check(points=0.5, hint="Raise ValueError for an unknown correction, for alpha outside (0, 1) (both ends excluded), "
-                        "or when a requested feature is missing from either frame.", lend=LENT)
+                        "or when a feature is missing from either frame: a requested one, or with features=None "
+                        "a numeric column of reference that current lacks.", lend=LENT)
 def test_value_error_for_a_bad_correction_alpha_or_missing_feature(ks_drift_report):
-    """An unknown correction, alpha outside (0, 1), or a requested feature missing from either frame raises
-    ValueError."""
+    """An unknown correction, alpha outside (0, 1), or a feature missing from either frame (a requested one,
+    or with features=None a numeric column of reference) raises ValueError."""
     reference = pd.DataFrame({"a": [1.0, 2.0, 3.0], "b": [0.0, 1.0, 0.0]})
     current = pd.DataFrame({"a": [2.0, 3.0, 4.0], "b": [1.0, 1.0, 0.0]})
     ks_drift_report.agrees_on([
@@ -225,6 +236,9 @@ def test_value_error_for_a_bad_correction_alpha_or_missing_feature(ks_drift_repo
              why="The requested feature 'b' is missing from current: raise ValueError."),
         case(reference, current.assign(c=[1.0, 2.0, 3.0]), features=["a", "c"], expect=Raises(ValueError),
              why="The requested feature 'c' is missing from reference: raise ValueError."),
+        case(reference, current[["a"]], expect=Raises(ValueError),
+             why="With features=None, 'b' is a numeric column of reference that current lacks: raise ValueError "
+                 "(not KeyError), as for a requested feature."),
     ])
 
 
