@@ -24,6 +24,10 @@ MAX_ITEMS = 2_000_000
 """Largest number of scalar items one value may hold."""
 MAX_DEPTH = 32
 """Deepest nesting of lists, dicts and tuples one value may have."""
+MAX_KEYS = 1_000
+"""Most dict entries one decoded value may hold, all dicts together. The answers hold a handful; the cap
+is there because keys with colliding hashes (integers k * (2**61 - 1) all hash alike) make building and
+comparing a dict quadratic, work the grading process does and a time limit cannot interrupt."""
 
 _SCALARS = {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
             "float16", "float32", "float64"}
@@ -31,7 +35,7 @@ _DTYPES = _SCALARS | {"object", "datetime64[ns]", "str"}
 
 
 class TooLarge(ValueError):
-    """A value exceeds :data:`MAX_ITEMS` or :data:`MAX_DEPTH`."""
+    """A value exceeds :data:`MAX_ITEMS`, :data:`MAX_DEPTH` or :data:`MAX_KEYS`."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,7 @@ def _decode_float(value):
     return value
 
 
-def _decode_array(spec, depth: int = 0) -> np.ndarray:
+def _decode_array(spec, depth: int = 0, keys: list[int] | None = None) -> np.ndarray:
     dtype, shape, data = spec["dtype"], spec["shape"], spec["data"]
     if dtype not in _DTYPES:
         raise ValueError(f"unsupported dtype {dtype!r}")
@@ -144,7 +148,7 @@ def _decode_array(spec, depth: int = 0) -> np.ndarray:
         array = pd.to_datetime(pd.Series(data, dtype=object)).to_numpy()
     elif dtype == "object":
         array = np.empty(len(data), dtype=object)
-        array[:] = [decode(v, depth + 1) for v in data]
+        array[:] = [decode(v, depth + 1, keys) for v in data]
     elif dtype == "str":
         array = np.array(data, dtype=str)
     else:
@@ -152,12 +156,19 @@ def _decode_array(spec, depth: int = 0) -> np.ndarray:
     return array.reshape(shape)
 
 
-def decode(value, depth: int = 0):
-    """Rebuild a value written by :func:`encode`; unknown tags become :class:`Opaque`."""
+def decode(value, depth: int = 0, keys: list[int] | None = None):
+    """Rebuild a value written by :func:`encode`; unknown tags become :class:`Opaque`.
+
+    Raises
+    ------
+    TooLarge
+        If the value's dicts hold more than :data:`MAX_KEYS` entries in all.
+    """
+    keys = [0] if keys is None else keys  # entries decoded so far, shared by the whole value
     if depth > MAX_DEPTH + 8:
         return Opaque("value nested too deeply")
     if isinstance(value, list):
-        return [decode(v, depth + 1) for v in value]
+        return [decode(v, depth + 1, keys) for v in value]
     if not isinstance(value, dict):
         return value
     if "$float" in value:
@@ -167,23 +178,26 @@ def decode(value, depth: int = 0):
             return Opaque("unsupported scalar type")
         return np.dtype(value["$np"]).type(_decode_float(value["value"]))
     if "$tuple" in value:
-        return tuple(decode(v, depth + 1) for v in value["$tuple"])
+        return tuple(decode(v, depth + 1, keys) for v in value["$tuple"])
     if "$dict" in value:
-        return {_hashable(decode(k, depth + 1)): decode(v, depth + 1) for k, v in value["$dict"]}
+        keys[0] += len(value["$dict"])
+        if keys[0] > MAX_KEYS:
+            raise TooLarge(f"value holds more than {MAX_KEYS:,} dict entries")
+        return {_hashable(decode(k, depth + 1, keys)): decode(v, depth + 1, keys) for k, v in value["$dict"]}
     if "$ndarray" in value:
-        return _decode_array(value["$ndarray"], depth)
+        return _decode_array(value["$ndarray"], depth, keys)
     if "$index" in value:
         spec = value["$index"]
-        return pd.Index(_decode_array(spec["data"], depth), name=decode(spec["name"], depth + 1))
+        return pd.Index(_decode_array(spec["data"], depth, keys), name=decode(spec["name"], depth + 1, keys))
     if "$series" in value:
         spec = value["$series"]
-        return pd.Series(_decode_array(spec["data"], depth), index=decode(spec["index"], depth + 1),
-                         name=decode(spec["name"], depth + 1))
+        return pd.Series(_decode_array(spec["data"], depth, keys), index=decode(spec["index"], depth + 1, keys),
+                         name=decode(spec["name"], depth + 1, keys))
     if "$dataframe" in value:
         spec = value["$dataframe"]
-        columns = [decode(c, depth + 1) for c in spec["columns"]]
-        data = [_decode_array(d, depth) for d in spec["data"]]
-        frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"], depth + 1))
+        columns = [decode(c, depth + 1, keys) for c in spec["columns"]]
+        data = [_decode_array(d, depth, keys) for d in spec["data"]]
+        frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"], depth + 1, keys))
         frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
         return frame
     if "$timestamp" in value:

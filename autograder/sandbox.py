@@ -10,9 +10,10 @@ whose guarantees are *checked* before the first submission is graded:
     installed packages and ``phishlab`` -- read-only, each bound by its real
     path, so symbolic links and private home folders do not matter -- and
     nothing else: no repository, no solutions, no graders, no submissions, no
-    results. Every child it forks for a submission has a PID namespace and a
-    fresh tmpfs ``/tmp`` of its own, a ``/proc`` that shows only its own
-    processes, no network, and no privileges: a uid of its own when the grader
+    results. Every child it forks for a submission has PID, network and IPC
+    namespaces and a fresh tmpfs ``/tmp`` of its own, a ``/proc`` that shows
+    only its own processes, no network, no kernel keyrings (a seccomp filter),
+    no second process, and no privileges: a uid of its own when the grader
     runs as root, otherwise a user namespace without capabilities.
 ``weak`` (only with ``--allow-weak-isolation``)
     Resource limits and a private scratch folder, nothing more; every output
@@ -61,7 +62,8 @@ CHILD_LIMITS = {
     "RLIMIT_CPU": 60,                  # seconds of CPU for one child
     "RLIMIT_AS": 3 * 1024**3,          # bytes of address space
     "RLIMIT_FSIZE": 16 * 1024**2,      # bytes per written file
-    "RLIMIT_NPROC": 64,                # processes of the child's user
+    # No second process or thread: one address space bounds a child's memory (64 processes would not).
+    "RLIMIT_NPROC": 1,
     "RLIMIT_NOFILE": 64,
     "RLIMIT_CORE": 0,
 }
@@ -335,6 +337,10 @@ def _verify(report: dict, expected_uid_zero: bool) -> None:
         problems.append(f"the child keeps capabilities ({report.get('capabilities')!r})")
     if report.get("cwd") != "/tmp":
         problems.append(f"the child starts in {report.get('cwd')}")
+    if report.get("seccomp") != 2 or report.get("keyring") is not True:
+        problems.append(f"the child can use the kernel keyrings (no seccomp filter for {os.uname().machine})")
+    if report.get("fork") is not True:
+        problems.append("the child can start processes")
     if problems:
         raise IsolationUnavailable("the bubblewrap sandbox does not isolate as required: " + "; ".join(problems),
                                    "Report this with the output of `bwrap --version` and `uname -r`")

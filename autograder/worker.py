@@ -14,9 +14,14 @@ In the namespace modes every child gets, before any student code runs:
 * its own mount namespace with a fresh, size-limited tmpfs on ``/tmp`` (its
   only writable place, gone with the child) and a ``/proc`` that shows only
   its own processes;
+* its own network and IPC namespaces, so no two children (of one submission
+  or of two) can meet, not even on an abstract Unix socket;
 * an unprivileged identity: a uid of its own when the zygote runs as root,
   otherwise no capabilities in the sandbox's user namespace; and the
-  no-new-privileges flag, so no setuid program can give privileges back.
+  no-new-privileges flag, so no setuid program can give privileges back;
+* a seccomp filter that refuses the kernel keyring calls (``add_key``,
+  ``request_key``, ``keyctl``): keyrings belong to a uid and outlive the
+  process, so they would carry data from one student to the next.
 
 Wire format: each message is a 4-byte big-endian length followed by UTF-8 JSON.
 """
@@ -46,10 +51,13 @@ MAX_MESSAGE = 2 * 1024 * 1024
 SCRATCH_BYTES = 64 * 1024 * 1024
 
 _libc = ctypes.CDLL(None, use_errno=True)
-CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x08000000, 0x20000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x08000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_SECUREBITS, PR_SET_NO_NEW_PRIVS = 4, 24, 28, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 22, 2
+# The keyring calls by architecture (audit arch, add_key, request_key, keyctl).
+KEYRING_CALLS = {"x86_64": (0xC000003E, 248, 249, 250), "aarch64": (0xC00000B7, 217, 218, 219)}
 # noroot, no-setuid-fixup and keep-caps, each locked: uid 0 can never regain capabilities.
 SECUREBITS_LOCKED_DOWN = 0x2F
 
@@ -352,12 +360,14 @@ class Child:
         try:
             status = open("/proc/self/status").read()
             capabilities = int(status.split("CapEff:")[1].split()[0], 16)
+            seccomp = int(status.split("Seccomp:")[1].split()[0])
         except (OSError, IndexError, ValueError):
-            capabilities = None
+            capabilities = seccomp = None
         send(self.sock, {"uid": os.getuid(), "euid": os.geteuid(), "processes": processes[:50],
                          "interfaces": sorted(name for _, name in socket.if_nameindex()),
                          "writable": writable, "visible": [p for p in paths if os.path.lexists(p)],
-                         "imports": imports, "cwd": os.getcwd(), "capabilities": capabilities})
+                         "imports": imports, "cwd": os.getcwd(), "capabilities": capabilities,
+                         "seccomp": seccomp, "keyring": _keyring_refused(), "fork": _fork_refused()})
 
     def serve(self):
         while True:
@@ -378,6 +388,28 @@ class Child:
                 return
 
 
+def _keyring_refused():
+    """Whether adding a key to the session keyring fails with EPERM, as the seccomp filter makes it."""
+    calls = KEYRING_CALLS.get(os.uname().machine)
+    if calls is None:
+        return False
+    result = _libc.syscall(ctypes.c_long(calls[1]), b"user", b"autograder-probe", b"x", ctypes.c_size_t(1),
+                           ctypes.c_int(-3))  # KEY_SPEC_SESSION_KEYRING
+    return result == -1 and ctypes.get_errno() == 1
+
+
+def _fork_refused():
+    """Whether the process limit leaves this child no room for another process (or thread)."""
+    try:
+        pid = os.fork()
+    except OSError:
+        return True
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return False
+
+
 def _close_other_fds(keep):
     for name in os.listdir("/proc/self/fd"):
         fd = int(name)
@@ -389,8 +421,8 @@ def _close_other_fds(keep):
 
 
 def _private_mounts(uid, hidden_files):
-    """A mount namespace of our own: fresh /tmp and /proc, and the hidden files covered."""
-    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC), "unshare")
+    """Mount, IPC and network namespaces of our own: fresh /tmp and /proc, the hidden files covered."""
+    _check(_libc.unshare(CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWNET), "unshare")
     _mount("none", "/", None, MS_REC | MS_PRIVATE)
     owner = f",uid={uid},gid={uid}" if uid is not None else ""
     _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
@@ -415,6 +447,40 @@ def _drop_privileges(uid):
         data = (ctypes.c_uint32 * 6)()
         _check(_libc.capset(header, data), "capset")
     _check(_prctl(PR_SET_NO_NEW_PRIVS, 1), "no_new_privs")
+
+
+def _seccomp_filter(machine):
+    """A classic BPF program that fails the keyring calls with EPERM and allows everything else.
+
+    A call made through another ABI (i386 or x32 numbers on x86_64) fails too,
+    so the numbers cannot be dodged.
+    """
+    arch, *calls = KEYRING_CALLS[machine]
+    load, equal, at_least, ret = 0x20, 0x15, 0x35, 0x06
+    allow, refuse = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    program = [(load, 0, 0, 4),                       # A = seccomp_data.arch
+               (equal, 1, 0, arch), (ret, 0, 0, refuse),
+               (load, 0, 0, 0),                       # A = seccomp_data.nr
+               (at_least, len(calls) + 1, 0, 0x40000000)]  # the x32 ABI's numbers
+    program += [(equal, len(calls) - i, 0, call) for i, call in enumerate(calls)]
+    program += [(ret, 0, 0, allow), (ret, 0, 0, refuse)]
+    return b"".join(struct.pack("HBBI", *instruction) for instruction in program)
+
+
+def _refuse_keyrings():
+    """Install :func:`_seccomp_filter` (after no-new-privileges, which allows an unprivileged filter)."""
+    machine = os.uname().machine
+    if machine not in KEYRING_CALLS:
+        return  # the probe sees no filter and the grading process refuses this machine
+    program = _seccomp_filter(machine)
+    buffer = ctypes.create_string_buffer(program, len(program))
+
+    class Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = Program(len(program) // 8, ctypes.addressof(buffer))
+    _check(_libc.prctl(PR_SET_SECCOMP, ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(fprog),
+                       ctypes.c_ulong(0), ctypes.c_ulong(0)), "seccomp")
 
 
 def _apply_limits(limits):
@@ -444,6 +510,8 @@ def child_main(fd, request, config, tripwires):
         if uid is not None:
             os.chown(workdir, uid, uid)
     _drop_privileges(uid)
+    if config["namespaces"]:
+        _refuse_keyrings()
     _apply_limits({name: int(value) for name, value in request["limits"].items()})
     os.chdir(workdir)
     os.environ.update({"HOME": workdir, "TMPDIR": workdir, "MPLCONFIGDIR": workdir})

@@ -82,6 +82,38 @@ def test_children_see_nothing_and_share_nothing(mode, monkeypatch):
         assert third.request({"op": "probe", "paths": ["/tmp/left-behind"]}, 30)["visible"] == []
 
 
+def _statuses(child, *sources: str) -> list[str]:
+    cells = [{"id": f"cell-{number}", "source": source} for number, source in enumerate(sources)]
+    return [message["status"] for message in child.load(cells, 5, time.monotonic() + 30)]
+
+
+HUB = "import socket\nhub = socket.socket(socket.AF_UNIX)\nhub.bind('\\0autograder-test-hub')\nhub.listen()"
+KNOCK = "import socket\nsocket.socket(socket.AF_UNIX).connect('\\0autograder-test-hub')"
+ADD_KEY = ("import ctypes, os\n"
+           "number = {'x86_64': 248, 'aarch64': 217}[os.uname().machine]\n"
+           "libc = ctypes.CDLL(None, use_errno=True)\n"
+           "if libc.syscall(number, b'user', b'loot', b'answers', 7, -4) == -1:\n"  # -4: the user keyring
+           "    raise OSError(ctypes.get_errno(), 'add_key refused')")
+
+
+@pytest.mark.parametrize("mode", ["unprivileged uid", "user namespace"])
+def test_children_cannot_meet_keep_keys_or_start_processes(mode):
+    """No channel between two children (an abstract socket, a key in a keyring), no second process."""
+    from autograder.sandbox import Isolation
+
+    with Sandbox(Isolation("bubblewrap", user_namespace=mode == "user namespace")) as sandbox:
+        first, second = sandbox.fork(), sandbox.fork()
+        report = first.request({"op": "probe", "paths": []}, timeout=30)
+        assert report["seccomp"] == 2 and report["keyring"] is True and report["fork"] is True
+        # A child reaches its own abstract socket, never another child's.
+        assert _statuses(first, HUB, KNOCK) == ["ok", "ok"]
+        assert _statuses(second, KNOCK) == ["exception"]
+        assert _statuses(first, ADD_KEY) == ["exception"]
+        assert _statuses(first, "import subprocess\nsubprocess.run(['/usr/bin/true'])") == ["exception"]
+        assert _statuses(first, "import threading\nthreading.Thread(target=print).start()") == ["exception"]
+        assert _statuses(first, "x = sum(range(10))") == ["ok"]
+
+
 def test_the_strong_level_is_chosen_and_checked_by_default():
     level = isolation()
     assert level.strong and "bubblewrap" in level.note
