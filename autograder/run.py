@@ -325,9 +325,12 @@ class Session:
                 self.result.functions[name].notes.append(
                     f"{name} timed out, crashed or ran out of memory {MAX_FAILURES} times, so its remaining "
                     "inputs were not run.")
-        if self.children.budget.exhausted():
-            self.result.messages.append(f"Grading stopped after the time budget of {SUBMISSION_SECONDS:g} s per "
-                                        "submission; whatever had not run by then scores 0.")
+        budget = self.children.budget
+        if budget.exhausted():
+            limit = (f"the {budget.bytes / 1024**2:g} MB of answers one submission may send"
+                     if budget.received > budget.bytes
+                     else f"the time budget of {SUBMISSION_SECONDS:g} s per submission")
+            self.result.messages.append(f"Grading stopped after {limit}; whatever had not run by then scores 0.")
 
     # -- one check -------------------------------------------------------------------------------------
 
