@@ -24,6 +24,12 @@ MAX_ITEMS = 2_000_000
 """Largest number of scalar items one value may hold."""
 MAX_DEPTH = 32
 """Deepest nesting of lists, dicts and tuples one value may have."""
+MAX_CHARACTERS = 4_000_000
+"""Most characters a decoded NumPy text array may take, counted as NumPy stores it (every element as
+wide as the longest); it may also take at most four times the characters it was sent as: a few bytes of
+JSON must not become gigabytes in the grading process."""
+MAX_STAMP = 64
+"""Longest text a timestamp may be decoded from (parsing long digit strings is slower than linear)."""
 MAX_KEYS = 1_000
 """Most dict entries one decoded value may hold, all dicts together. The answers hold a handful; the cap
 is there because keys with colliding hashes (integers k * (2**61 - 1) all hash alike) make building and
@@ -35,7 +41,8 @@ _DTYPES = _SCALARS | {"object", "datetime64[ns]", "str"}
 
 
 class TooLarge(ValueError):
-    """A value exceeds :data:`MAX_ITEMS`, :data:`MAX_DEPTH` or :data:`MAX_KEYS`."""
+    """A value exceeds :data:`MAX_ITEMS`, :data:`MAX_DEPTH`, :data:`MAX_KEYS`, :data:`MAX_CHARACTERS` or
+    :data:`MAX_STAMP`."""
 
 
 @dataclass(frozen=True)
@@ -131,10 +138,27 @@ def encode(value, budget: _Budget | None = None, depth: int = 0):
     return {"$opaque": type(value).__name__[:80]}
 
 
+_SPECIAL_FLOATS = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+
+
 def _decode_float(value):
     if isinstance(value, dict) and "$float" in value:
-        return float(value["$float"])
+        return _SPECIAL_FLOATS[value["$float"]]  # only what _float writes
     return value
+
+
+def _stamp(text):
+    """A timestamp from the short text :func:`encode` writes; long text is refused before pandas parses it."""
+    if not isinstance(text, str) or len(text) > MAX_STAMP:
+        raise TooLarge(f"a timestamp is written in at most {MAX_STAMP} characters")
+    return pd.Timestamp(text)
+
+
+def _column(array: np.ndarray, length: int) -> np.ndarray:
+    """A frame's or series' values: one dimension, one value per index entry (nothing to broadcast)."""
+    if array.ndim != 1 or len(array) != length:
+        raise ValueError("a column must hold one value per row")
+    return array
 
 
 def _decode_array(spec, depth: int = 0, keys: list[int] | None = None) -> np.ndarray:
@@ -145,11 +169,18 @@ def _decode_array(spec, depth: int = 0, keys: list[int] | None = None) -> np.nda
             or not isinstance(data, list) or math.prod(shape) != len(data):
         raise ValueError("malformed shape")
     if dtype == "datetime64[ns]":
+        if any(v is not None and (not isinstance(v, str) or len(v) > MAX_STAMP) for v in data):
+            raise TooLarge(f"a timestamp is written in at most {MAX_STAMP} characters")
         array = pd.to_datetime(pd.Series(data, dtype=object)).to_numpy()
     elif dtype == "object":
         array = np.empty(len(data), dtype=object)
         array[:] = [decode(v, depth + 1, keys) for v in data]
     elif dtype == "str":
+        if not all(isinstance(v, str) for v in data):
+            raise ValueError("a text array holds text only")
+        padded, written = max(map(len, data), default=0) * len(data), sum(map(len, data)) + 2 * len(data)
+        if padded > MAX_CHARACTERS or padded > max(4 * written, 4096):
+            raise TooLarge("a text array would take far more memory than the text it was sent as")
         array = np.array(data, dtype=str)
     else:
         array = np.array([_decode_float(v) for v in data], dtype=dtype)
@@ -172,7 +203,7 @@ def decode(value, depth: int = 0, keys: list[int] | None = None):
     if not isinstance(value, dict):
         return value
     if "$float" in value:
-        return float(value["$float"])
+        return _decode_float(value)
     if "$np" in value:
         if value["$np"] not in _SCALARS:
             return Opaque("unsupported scalar type")
@@ -191,17 +222,19 @@ def decode(value, depth: int = 0, keys: list[int] | None = None):
         return pd.Index(_decode_array(spec["data"], depth, keys), name=decode(spec["name"], depth + 1, keys))
     if "$series" in value:
         spec = value["$series"]
-        return pd.Series(_decode_array(spec["data"], depth, keys), index=decode(spec["index"], depth + 1, keys),
+        index = decode(spec["index"], depth + 1, keys)
+        return pd.Series(_column(_decode_array(spec["data"], depth, keys), len(index)), index=index,
                          name=decode(spec["name"], depth + 1, keys))
     if "$dataframe" in value:
         spec = value["$dataframe"]
         columns = [decode(c, depth + 1, keys) for c in spec["columns"]]
-        data = [_decode_array(d, depth, keys) for d in spec["data"]]
-        frame = pd.DataFrame(dict(enumerate(data)), index=decode(spec["index"], depth + 1, keys))
+        index = decode(spec["index"], depth + 1, keys)
+        data = [_column(_decode_array(d, depth, keys), len(index)) for d in spec["data"]]
+        frame = pd.DataFrame(dict(enumerate(data)), index=index)
         frame.columns = pd.Index(columns, dtype=object) if columns else frame.columns
         return frame
     if "$timestamp" in value:
-        return pd.Timestamp(value["$timestamp"])
+        return _stamp(value["$timestamp"])
     if "$opaque" in value:
         return Opaque(str(value["$opaque"]))
     return Opaque("dict with unknown tags")

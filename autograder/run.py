@@ -32,7 +32,9 @@ from autograder.scoring import CheckResult, SubmissionResult
 CALL_TIMEOUT = 5.0        # seconds per call of a student function
 CELL_TIMEOUT = 10.0       # seconds per notebook cell
 SUBMISSION_SECONDS = 40.0  # wall-clock budget for everything one submission runs
-SUBMISSION_BYTES = 256 * 1024**2  # data one submission may send back, in all
+# Answers one submission may send back, in all: a reference sends under 2 MB, and what the grading process
+# holds of them is bounded by a small multiple of this.
+SUBMISSION_BYTES = 32 * 1024**2
 MAX_FAILURES = 2          # time-outs, crashes or memory errors of one function before its other cases are skipped
 RESOURCE_ERRORS = {"Timeout", "Crashed", "MemoryError", "RecursionError"}
 

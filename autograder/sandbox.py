@@ -154,6 +154,22 @@ class Layout:
     interpreter: str
     path: tuple[str, ...]
     env: tuple[tuple[str, str], ...]
+    covered: tuple[str, ...] = ()
+    """Package folders in the sandbox that are not on its path, each covered by an empty read-only tmpfs:
+    a second copy of SciPy there would be a copy of a forbidden function the tripwires do not hide."""
+
+
+def _unused_package_folders(base: Path, used: list[Path]) -> list[str]:
+    """Sandbox paths of the site- and dist-packages folders of the base installation and of /usr that the
+    sandbox's Python does not use."""
+    candidates = [*base.glob("lib/python3*/site-packages"), *base.glob("lib/python3*/dist-packages"),
+                  *Path("/usr").glob("lib/python3*/*-packages"), *Path("/usr").glob("local/lib/python3*/*-packages")]
+    unused = []
+    for folder in candidates:
+        if not folder.is_dir() or folder.is_symlink() or folder.resolve() in used:
+            continue
+        unused.append(f"/sandbox/python/{folder.relative_to(base)}" if folder.is_relative_to(base) else str(folder))
+    return unused
 
 
 def _site_folders() -> list[Path]:
@@ -192,7 +208,7 @@ def sandbox_layout() -> Layout:
     if (base / "lib").is_dir():  # a shared libpython found through an absolute RUNPATH
         env["LD_LIBRARY_PATH"] = "/sandbox/python/lib"
     return Layout(tuple(binds), f"/sandbox/python/{executable.relative_to(base)}", tuple(dict.fromkeys(path)),
-                  tuple(env.items()))
+                  tuple(env.items()), tuple(_unused_package_folders(base, _site_folders())))
 
 
 def _system_binds() -> list[str]:
@@ -250,6 +266,8 @@ def _bwrap_command(layout: Layout, user_namespace: bool | int, env: dict[str, st
                 "--perms", "0755", "--dir", "/sandbox/packages", *_system_binds()]
     for source, target in layout.binds:
         command += ["--ro-bind", str(source), target]
+    for folder in layout.covered:
+        command += ["--tmpfs", folder, "--remount-ro", folder]
     # Nothing outside a child's own /tmp is writable, not even for a child with uid 0 in a user namespace.
     command += ["--remount-ro", "/", "--remount-ro", "/dev", "--chdir", "/tmp"]
     return command

@@ -114,6 +114,25 @@ def test_children_cannot_meet_keep_keys_or_start_processes(mode):
         assert _statuses(first, "x = sum(range(10))") == ["ok"]
 
 
+def test_package_folders_the_sandbox_does_not_use_are_empty():
+    """A second SciPy (the base installation's, the system's) would be a copy of ks_2samp the tripwires miss."""
+    import sys
+
+    from autograder.sandbox import Isolation, sandbox_layout
+
+    layout, base = sandbox_layout(), Path(sys.base_prefix).resolve()
+    inside = []
+    for folder in layout.covered:
+        host = base / Path(folder).relative_to("/sandbox/python") if folder.startswith("/sandbox/python/") \
+            else Path(folder)
+        inside += [f"{folder}/{entry.name}" for entry in sorted(host.iterdir())[:5]]
+    if not inside:
+        pytest.skip("no unused package folder holds anything on this machine")
+    with Sandbox(Isolation("bubblewrap", user_namespace=False)) as sandbox:
+        report = sandbox.fork().request({"op": "probe", "paths": inside}, timeout=30)
+    assert report["visible"] == [] and report["writable"] == []
+
+
 def test_the_strong_level_is_chosen_and_checked_by_default():
     level = isolation()
     assert level.strong and "bubblewrap" in level.note
