@@ -194,7 +194,8 @@ def sandbox_layout() -> Layout:
     path = [f"/sandbox/python/{Path(p).resolve().relative_to(base)}" for p in sys.path
             if p and Path(p).exists() and Path(p).resolve().is_relative_to(base)
             and Path(p).name not in ("site-packages", "dist-packages")]
-    for number, folder in enumerate(_site_folders()):
+    sites = _site_folders()
+    for number, folder in enumerate(sites):
         target = f"/sandbox/python/{folder.relative_to(base)}" if folder.is_relative_to(base) \
             else f"/sandbox/site-{number}"
         if not folder.is_relative_to(base):
@@ -208,7 +209,7 @@ def sandbox_layout() -> Layout:
     if (base / "lib").is_dir():  # a shared libpython found through an absolute RUNPATH
         env["LD_LIBRARY_PATH"] = "/sandbox/python/lib"
     return Layout(tuple(binds), f"/sandbox/python/{executable.relative_to(base)}", tuple(dict.fromkeys(path)),
-                  tuple(env.items()), tuple(_unused_package_folders(base, _site_folders())))
+                  tuple(env.items()), tuple(_unused_package_folders(base, sites)))
 
 
 def _system_binds() -> list[str]:
