@@ -106,8 +106,8 @@ def unlinked_references(soup: BeautifulSoup, assignments: list[str]) -> list[str
             found += [match.group() for match in names.finditer(text)]
             # `ks_drift` assignment: the name is code, the word follows it.
             if string.parent.name == "code" and text.strip() in assignments:
-                following = string.parent.find_next(string=True)
-                if following is not None and re.match(r"\s+assignments?\b", str(following)):
+                following = string.parent.next_sibling
+                if isinstance(following, NavigableString) and re.match(r"\s+assignments?\b", str(following)):
                     found.append(f"{text.strip()} assignment")
     return found
 
