@@ -90,7 +90,9 @@ def _inside(node, names: tuple[str, ...]) -> bool:
 
 
 def unlinked_references(soup: BeautifulSoup, assignments: list[str]) -> list[str]:
-    """Mentions of "Chapter N", "Challenge N" or "the <assignment> assignment" that are not links.
+    """Mentions of "Chapter N", "Challenge N" or a graded assignment that are not links.
+
+    An assignment is mentioned as "the canary assignment" or by its name as code (``ks_drift``).
 
     The page's own title and the text of code cells are not mentions.
     """
@@ -104,11 +106,9 @@ def unlinked_references(soup: BeautifulSoup, assignments: list[str]) -> list[str
         found += [match.group() for match in CROSS_REFERENCE.finditer(text)]
         if names:
             found += [match.group() for match in names.finditer(text)]
-            # `ks_drift` assignment: the name is code, the word follows it.
-            if string.parent.name == "code" and text.strip() in assignments:
-                following = string.parent.next_sibling
-                if isinstance(following, NavigableString) and re.match(r"\s+assignments?\b", str(following)):
-                    found.append(f"{text.strip()} assignment")
+            # `ks_drift` written as code is the assignment's name.
+            if string.parent.name in ("code", "span") and text.strip() in assignments:
+                found.append(f"{text.strip()} assignment")
     return found
 
 
