@@ -11,7 +11,8 @@ Two kinds of check, shared by the book tests and runnable by hand:
   scrolling container, and figure text smaller than :data:`MIN_FIGURE_TEXT_PX`.
 
 Run ``python tests/audit.py _build/html [book/03_concept_drift.html …]`` after
-``python3 tasks.py book`` to list every problem of the built book.
+``python3 tasks.py book`` to list every problem of the built book; screenshots of
+each page at both widths land in ``_build/screenshots`` (or ``$PHISHLAB_SCREENSHOTS``).
 """
 
 from __future__ import annotations
@@ -185,8 +186,13 @@ def figure_problems(figures: list[dict], site: Path, base_url: str, width: int) 
     return problems
 
 
-def browser_problems(browser, site: Path, base_url: str, page_path: str) -> list[str]:
-    """What is wrong with one page in Chromium at a laptop's and a phone's width."""
+def browser_problems(browser, site: Path, base_url: str, page_path: str, shots: Path | None = None) -> list[str]:
+    """What is wrong with one page in Chromium at a laptop's and a phone's width.
+
+    With ``shots``, a full-page screenshot at each width is saved there for a person to look at.
+    """
+    from browser import screenshot_name
+
     problems = []
     for width in WIDTHS:
         context = browser.new_context(viewport={"width": width, "height": 900})
@@ -194,6 +200,8 @@ def browser_problems(browser, site: Path, base_url: str, page_path: str) -> list
         page.goto(base_url + page_path, wait_until="load")
         page.wait_for_load_state("networkidle")
         layout = page.evaluate(_LAYOUT)
+        if shots is not None:
+            page.screenshot(path=shots / screenshot_name(page_path, f"-{width}"), full_page=True)
         context.close()
         if layout["overflow"] > 1:
             problems.append(f"the page scrolls sideways by {layout['overflow']} px at {width} px")
@@ -203,11 +211,12 @@ def browser_problems(browser, site: Path, base_url: str, page_path: str) -> list
     return sorted(set(problems))
 
 
-def audit(site: Path, pages: list[str], browser=None) -> dict[str, list[str]]:
+def audit(site: Path, pages: list[str], browser=None, shots: Path | None = None) -> dict[str, list[str]]:
     """Every problem of the given pages of a built site (``site`` is the ``_build/html`` folder).
 
-    Without a browser only the file checks run. Downloadable notebooks are
-    checked whenever the site holds any.
+    Without a browser only the file checks run; with one, screenshots at each
+    width go to ``shots`` if given. Downloadable notebooks are checked whenever
+    the site holds any.
     """
     from browser import serve
 
@@ -218,19 +227,19 @@ def audit(site: Path, pages: list[str], browser=None) -> dict[str, list[str]]:
     if browser is not None:
         with serve(site) as base_url:
             for page in pages:
-                report[page] += browser_problems(browser, site, base_url, page)
+                report[page] += browser_problems(browser, site, base_url, page, shots)
     return {page: problems for page, problems in report.items() if problems}
 
 
 def main(argv: list[str]) -> int:
-    from browser import CHROMIUM_ARGS, chromium_executable, toc_pages
+    from browser import CHROMIUM_ARGS, chromium_executable, screenshot_dir, toc_pages
     from playwright.sync_api import sync_playwright
 
     site = Path(argv[0]) if argv else ROOT / "_build" / "html"
     pages = argv[1:] or [page for page in toc_pages() if (site / page).exists()]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
-        report = audit(site, pages, browser)
+        report = audit(site, pages, browser, screenshot_dir())
         browser.close()
     for page, problems in report.items():
         print(page)

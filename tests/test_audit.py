@@ -15,7 +15,7 @@ from audit import (
     unlinked_references,
     visible_glue,
 )
-from browser import toc_pages
+from browser import screenshot_dir, toc_pages
 from bs4 import BeautifulSoup
 
 ASSIGNMENTS = ["canary", "ks_drift", "mcnemar"]
@@ -89,7 +89,7 @@ DEFECTS = {
 @pytest.mark.slow
 def test_every_page_and_download_of_both_books_passes_the_readers_audit(two_builds, browser):
     students, instructors = two_builds
-    assert audit(students / "_build" / "html", toc_pages(), browser) == {}
+    assert audit(students / "_build" / "html", toc_pages(), browser, screenshot_dir()) == {}
     guide = [page for page in toc_pages(instructors / "_toc.yml") if page not in toc_pages()]
     assert guide, "the instructors' book has no pages of its own"
     assert audit(instructors / "_build" / "html", guide, browser) == {}
