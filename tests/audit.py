@@ -222,8 +222,10 @@ def audit(site: Path, pages: list[str], browser=None, shots: Path | None = None)
 
     assignments = assignment_ids()
     report = {page: static_problems(site / page, assignments) for page in pages}
-    for notebook in sorted(site.rglob("*.ipynb")):
-        report[str(notebook.relative_to(site))] = notebook_problems(notebook)
+    # The executed notebooks a reader downloads: in the site, and where the build executed them.
+    for notebook in sorted([*site.rglob("*.ipynb"), *(site.parent / "jupyter_execute").rglob("*.ipynb")]):
+        name = notebook.relative_to(site if notebook.is_relative_to(site) else site.parent)
+        report[str(name)] = notebook_problems(notebook)
     if browser is not None:
         with serve(site) as base_url:
             for page in pages:
