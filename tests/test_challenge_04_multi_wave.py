@@ -52,7 +52,7 @@ def test_the_page_has_its_heading_figure_results_table_and_exercise_link(two_bui
     text = html(build, f"{CHAPTER}.html")
     assert "Challenge 4: multi-wave drift" in text
     figure = re.search(r'<figure[^>]*id="fig-multi-wave-timeline"(.*?)</figure>', text, flags=re.S)
-    assert figure and re.search(r'<img[^>]+src="[^"]+\.png"', figure.group(1))
+    assert figure and re.search(r'<img[^>]+src="[^"]+\.(?:svg|png)"', figure.group(1))
     assert re.search(r"<table.*?missed phishing \(FN\).*?expected cost \(US\$\).*?</table>", text, flags=re.S)
     assert re.search(r"<table.*?TPR of the served decisions.*?</table>", text, flags=re.S)
     assert re.search(r"<table.*?TPR at the false-alarm budget.*?</table>", text, flags=re.S)
@@ -164,6 +164,43 @@ def test_the_ample_data_check_shows_november_lowered_what_any_retrain_can_reach(
     assert g["ample_gap_dec"] == pytest.approx(g["ample_dec"] - g["ample_v2_dec"]) and g["ample_gap_dec"] < 0.10
     assert g["ample_gap_mar"] == pytest.approx(g["ample_mar"] - g["ample_v2_mar"]) and g["ample_gap_mar"] > 0.15
     assert g["ample_n"] >= 2 * 28 * 100  # "about twice what a retraining window holds"
+
+
+def interval(text: str) -> tuple[float, float]:
+    """A glued interval such as ``'51.4–69.0%'`` as fractions."""
+    low, high = text.rstrip("%").split("–")
+    return float(low) / 100, float(high) / 100
+
+
+def test_the_trigger_threshold_lies_below_the_interval_of_v2s_baseline(g):
+    low, high = interval(g["v2_baseline_ci"])
+    assert low < g["v2_baseline"] < high
+    assert g["v2_alert"] < low  # "below the whole interval"
+
+
+def test_the_trigger_and_the_schedule_differ_by_less_than_the_noise_here(g):
+    assert g["only_monthly"] - g["only_trigger"] == g["fn_trigger_vs_monthly"]
+    assert float(g["paired_p"]) > 0.05  # "small against the noise"
+
+
+def test_in_november_v2_caught_phishing_the_schedules_retrain_missed_more_often_than_the_reverse(g):
+    assert g["nov_only_v2"] > g["nov_only_monthly"]
+    assert interval(g["period_monthly_nov_ci"])[1] > interval(g["period_never_nov_ci"])[0]  # "the intervals overlap"
+
+
+def test_every_period_rate_lies_in_its_interval(g):
+    for policy in ("never", "monthly", "trigger"):
+        for period in ("oct", "nov", "decjan", "feb", "mar"):
+            low, high = interval(g[f"period_{policy}_{period}_ci"])
+            assert low <= g[f"period_{policy}_{period}"] <= high, (policy, period)
+
+
+def test_the_ample_data_gap_is_within_the_noise_in_december_and_far_outside_it_in_march(g):
+    for name in ("ample_dec_ci", "ample_v2_dec_ci"):
+        low, high = interval(g[name])
+        assert g["ample_gap_dec"] < high - low, name  # "smaller than the width of either interval"
+    assert interval(g["ample_v2_mar_ci"])[1] < interval(g["ample_mar_ci"])[0]
+    assert g["ample_n_phishing"] == round(0.10 * g["ample_n"])
 
 
 def test_retraining_the_day_after_the_trigger_missed_more_phishing_here(g):

@@ -160,6 +160,31 @@ def test_the_retrained_v2_no_longer_ranks_urgency_words_in_its_top_three(chapter
     assert "urgency_words" not in chapter_values["v2_top3"]
 
 
+def _interval(values: dict[str, str], name: str) -> tuple[float, float]:
+    """A glued interval such as ``'30–38%'`` as fractions."""
+    assert name in values, f"the chapter glues no {name!r}"
+    low, high = values[name].strip("'\"").rstrip("%").split("–")
+    return float(low) / 100, float(high) / 100
+
+
+@pytest.mark.slow
+def test_the_deployed_models_ap_ranges_before_and_after_august_do_not_overlap(chapter_values):
+    for name in ("ap_v1_before", "ap_v1_aug_oct", "ap_monthly_aug_oct"):
+        assert (_number(chapter_values, f"{name}_min") <= _number(chapter_values, name)
+                <= _number(chapter_values, f"{name}_max")), name
+    # "the two ranges do not overlap"
+    assert _number(chapter_values, "ap_v1_aug_oct_max") < _number(chapter_values, "ap_v1_before_min")
+
+
+@pytest.mark.slow
+def test_the_intervals_of_v1s_catch_rates_by_urgency_words_do_not_overlap(chapter_values):
+    low = _interval(chapter_values, "caught_low_urgency_ci")
+    high = _interval(chapter_values, "caught_high_urgency_ci")
+    assert low[0] <= _number(chapter_values, "caught_low_urgency") <= low[1]
+    assert high[0] <= _number(chapter_values, "caught_high_urgency") <= high[1]
+    assert low[1] < high[0]
+
+
 @pytest.mark.slow
 def test_impurity_importance_spreads_credit_that_permutation_importance_concentrates(chapter_values):
     assert _number(chapter_values, "top2_share_before_impurity") < _number(

@@ -592,7 +592,7 @@ def plot_rank_bump(
     x = np.arange(len(index))
     positions = _event_positions(index, events)
     with course_style():
-        fig, axes = plt.subplots(len(ranks), 1, figsize=(8.5, 3.4 * len(ranks)), sharex=True, squeeze=False)
+        fig, axes = plt.subplots(len(ranks), 1, figsize=(8.0, 3.4 * len(ranks)), sharex=True, squeeze=False)
         for ax, (name, table) in zip(axes[:, 0], ranks.items()):
             n_features = table.shape[1]
             for feature in table.columns:
@@ -601,12 +601,12 @@ def plot_rank_bump(
                 ax.plot(x, table[feature], color=colour, marker=marker, lw=2.8 if emphasis else 1.5,
                         ms=6, alpha=1.0 if emphasis else 0.85, zorder=3 if emphasis else 2)
                 ax.annotate(feature, (x[-1], table[feature].iloc[-1]), xytext=(8, 0), textcoords="offset points",
-                            va="center", fontsize=9, color=colour, fontweight="bold" if emphasis else "normal")
+                            va="center", fontsize=10, color=colour, fontweight="bold" if emphasis else "normal")
             for event, position in positions.items():
                 ax.axvline(position, color=PALETTE["grey"], ls=":", lw=1.5, zorder=1)
                 if ax is axes[0, 0]:
                     ax.annotate(event, (position, 1), xycoords=("data", "axes fraction"), xytext=(3, 2),
-                                textcoords="offset points", va="bottom", fontsize=9, color=PALETTE["black"])
+                                textcoords="offset points", va="bottom", fontsize=10, color=PALETTE["black"])
             ax.set_ylim(n_features + 0.5, 0.5)
             ax.set_yticks(range(1, n_features + 1))
             ax.set_ylabel("Rank (1 = most important)")
@@ -664,13 +664,13 @@ def plot_importance_heatmap(
             raise ValueError("every importance table must cover the same months and features")
     positions = _event_positions(first.index, events)
     with course_style():
-        fig, axes = plt.subplots(len(shares), 1, figsize=(8.5, 2.9 * len(shares) + 0.6), sharex=True,
+        fig, axes = plt.subplots(len(shares), 1, figsize=(8.0, 2.9 * len(shares) + 0.6), sharex=True,
                                  squeeze=False)
         for ax, (name, table) in zip(axes[:, 0], shares.items()):
             image = ax.imshow(table.T.to_numpy(), aspect="auto", cmap="cividis", vmin=0, vmax=0.6)
             for position in positions.values():
                 ax.axvline(position, color="white", lw=2)
-            ax.set_yticks(range(table.shape[1]), list(table.columns), fontsize=9)
+            ax.set_yticks(range(table.shape[1]), list(table.columns), fontsize=10)
             ax.set_ylabel("Feature (name)")
             ax.set_title(name, loc="left")
             ax.grid(False)
