@@ -26,9 +26,9 @@ import yaml
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n", re.S)
 FENCE = re.compile(r"^\s*(`{3,}|:{3,})\s*(\S.*)?$")
-# Fenced blocks whose body is not prose.
-NOT_PROSE = re.compile(r"\{(?:code-cell|code|code-block|math|glue|glue:figure|glue:any|figure|image|bibliography|"
-                       r"raw|eval-rst|list-table|csv-table|table)\}|^[\w+-]+$")
+# Fenced blocks whose body is not prose (a figure's or a table's caption is prose).
+NOT_PROSE = re.compile(r"\{(?:code-cell|code|code-block|math|glue|glue:md|glue:any|image|bibliography|"
+                       r"raw|eval-rst|csv-table)\}|^[\w+-]+$")
 OPTION = re.compile(r"^\s*:[\w-]+:")
 INLINE = [
     re.compile(r"<!--.*?-->", re.S),

@@ -158,7 +158,7 @@ def plot_monitoring_dashboard(
                                 color=PALETTE["purple"])
             ax.set_ylabel(f"{label} (%)")
             ax.set_title(f"{label}: {meaning}", loc="left")
-        axes[0].legend(loc="lower left", ncols=len(windows) + 2, fontsize=9)
+        axes[0].legend(loc="lower left", ncols=len(windows) + 2, fontsize=10)
         axes[-1].set_xlabel("Date")
         if title:
             fig.suptitle(title)
