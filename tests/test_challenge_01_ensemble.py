@@ -62,7 +62,7 @@ def test_chapter_shows_both_figures_the_results_table_and_the_exercise_link(two_
     for name in ("fig-ensemble-weight-sweep", "fig-ensemble-roc"):
         match = re.search(rf'<figure[^>]*id="{name}"(.*?)</figure>', text, flags=re.S)
         assert match, f"the chapter lacks the figure {name!r}"
-        assert re.search(r'<img[^>]+src="[^"]+\.png"', match.group(1)), f"{name} has no image"
+        assert re.search(r'<img[^>]+src="[^"]+\.svg"', match.group(1)), f"{name} has no SVG image"
     tables = re.findall(r"<table.*?</table>", text, flags=re.S)
     assert any("decision rule" in t and "hard vote OR" in t and "F1 (%)" in t for t in tables), "no results table"
     # The exercise notebook as a download, not the page's own source.
@@ -89,6 +89,22 @@ def test_on_november_v1_beats_v2_and_the_september_weight_is_at_the_wrong_end(tw
     assert number(glue, "nov_v1_minus_v2_f1") == pytest.approx(number(glue, "nov_v10_f1") - number(glue, "nov_v20_f1"))
     assert number(glue, "nov_chosen_f1") < number(glue, "nov_v10_f1")
 
+
+
+def test_the_paired_test_of_v1_against_v2_on_november_is_reported_as_it_is(two_builds):
+    """v1.0 is ahead on the emails the two disagree on, and the page says whether McNemar can tell."""
+    from scipy.stats import binomtest
+
+    glue = values(two_builds[0])
+    ahead, behind = int(glue["nov_v1_v2_for"]), int(glue["nov_v1_v2_against"])
+    assert ahead + behind == int(glue["nov_v1_v2_discordant"])
+    assert ahead > behind
+    p_value = number(glue, "nov_v1_v2_p")
+    assert p_value == pytest.approx(binomtest(ahead, ahead + behind).pvalue, rel=1e-6)
+    assert ("cannot tell from luck" in glue["nov_v1_v2_verdict"]) == (p_value >= 0.05)
+    for model in ("v10", "v20"):  # each TPR lies inside its own interval
+        low, high = (float(v.strip("%")) / 100 for v in glue[f"nov_{model}_tpr_ci"].strip("'").split(" to "))
+        assert low < number(glue, f"nov_{model}_tpr") < high
 
 def test_the_hindsight_weight_edges_past_both_by_a_gain_mcnemar_cannot_confirm(two_builds):
     glue = values(two_builds[0])

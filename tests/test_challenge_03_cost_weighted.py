@@ -65,7 +65,7 @@ def test_chapter_shows_its_three_figures_the_results_table_and_the_exercise_link
     for name in ("fig-cost-levers", "fig-cost-curve", "fig-cost-price"):
         match = re.search(rf'<figure[^>]*id="{name}"(.*?)</figure>', text, flags=re.S)
         assert match, f"the chapter lacks the figure {name!r}"
-        assert re.search(r'<img[^>]+src="[^"]+\.png"', match.group(1)), f"{name} has no image"
+        assert re.search(r'<img[^>]+src="[^"]+\.svg"', match.group(1)), f"{name} has no SVG image"
     tables = re.findall(r"<table.*?</table>", text, flags=re.S)
     assert any("v2.0, registered threshold" in t and "quarantine every email" in t and "US$ per 1,000 emails" in t
                and "FPR" in t and "FN" in t for t in tables), "no results table"
@@ -120,6 +120,18 @@ def test_v2_cost_optimum_lies_below_the_bayes_threshold_because_score_0_is_not_p
     assert number(glue, "v2_zero_share_legit") > 0.1
     assert number(glue, "best_zero_share_legit") < number(glue, "v2_zero_share_legit") / 10
 
+
+
+def test_the_page_says_whether_the_interval_of_the_zero_scored_rate_clears_the_bayes_threshold(two_builds):
+    """Two phishing emails among thousands: the Wilson interval decides how firmly the page may speak."""
+    from scipy.stats import binomtest
+
+    glue = values(two_builds[0])
+    interval = binomtest(int(glue["v2_zero_phishing"]), int(glue["v2_zero_n"])).proportion_ci(method="wilson")
+    assert glue["v2_zero_rate_ci"].strip("'") == f"{interval.low:.4f} to {interval.high:.4f}"
+    clears = interval.low > number(glue, "bayes_threshold")
+    assert ("whole interval lies above" in glue["v2_zero_ci_verdict"]) == clears
+    assert ("not a certainty" in glue["v2_zero_ci_verdict"]) == (not clears)
 
 def test_the_weighted_optimum_lies_far_above_bayes_and_close_to_the_corrected_threshold(two_builds):
     glue = values(two_builds[0])

@@ -610,7 +610,7 @@ def plot_cost_curves(
         ax.set_yscale("log")
         ax.set_xlabel("Decision threshold (probability, logit scale; 0 drawn at the left end)")
         ax.set_ylabel("Expected cost (US$ per 1,000 emails)")
-        fig.legend(loc="outside lower center", ncol=2, fontsize=9)
+        fig.legend(loc="outside lower center", ncol=2, fontsize=10)
         if title:
             ax.set_title(title)
     return fig
@@ -646,7 +646,7 @@ def plot_lever_costs(table: pd.DataFrame, n_emails: int, reference: float | None
                 label="cost-optimal threshold of the setting")
         if reference is not None:
             ax.axhline(reference, color=PALETTE["grey"], ls="-.", lw=1.5, label="quarantine every email")
-        ax.set_xticks(x, labels, fontsize=9)
+        ax.set_xticks(x, labels, fontsize=10)
         ax.set_yscale("log")
         ax.set_xlabel("Setting (class weight of phishing; SMOTE ratio, phishing per legitimate email)")
         ax.set_ylabel("Expected cost (US$ per 1,000 emails)")
