@@ -199,6 +199,8 @@ def browser_problems(browser, site: Path, base_url: str, page_path: str, shots: 
         page = context.new_page()
         page.goto(base_url + page_path, wait_until="load")
         page.wait_for_load_state("networkidle")
+        # A reader may open every folded answer and cell: measure what they would then see.
+        page.evaluate("() => document.querySelectorAll('article details').forEach(d => { d.open = true; })")
         layout = page.evaluate(_LAYOUT)
         if shots is not None:
             page.screenshot(path=shots / screenshot_name(page_path, f"-{width}"), full_page=True)
