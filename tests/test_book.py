@@ -168,6 +168,9 @@ def test_chapter_3_monitor_fires_after_the_performance_rule_and_is_quiet_before_
     # The quiet-month claim: no false alarm of the monitor in July's full windows.
     assert int(values["monitor_quiet_days"]) >= 20
     assert int(values["monitor_false_alarms"]) == 0
+    # "The largest effect it saw there did not survive the correction": an effect above the
+    # minimum was seen in July, so the significance test is what kept the monitor quiet.
+    assert float(values["quiet_max_effect"]) >= float(values["min_effect"])
     assert int(values["monitor_days_fired"]) <= int(values["monitor_days_after"])
 
 
