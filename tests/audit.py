@@ -107,9 +107,10 @@ def unlinked_references(soup: BeautifulSoup, assignments: list[str]) -> list[str
         found += [match.group() for match in CROSS_REFERENCE.finditer(text)]
         if names:
             found += [match.group() for match in names.finditer(text)]
-            # `ks_drift` written as code is the assignment's name.
-            if string.parent.name in ("code", "span") and text.strip() in assignments:
-                found.append(f"{text.strip()} assignment")
+    # `ks_drift` written as code (the whole code, not a word of a longer command) is the assignment's name.
+    for code in _article(soup).find_all("code"):
+        if code.get_text().strip() in assignments and not _inside(code, ("a", "pre")):
+            found.append(f"{code.get_text().strip()} assignment")
     return found
 
 

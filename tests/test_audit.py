@@ -49,7 +49,9 @@ def test_chapter_and_assignment_mentions_must_be_links():
     page = soup('<h1>Challenge 2: active learning</h1>'
                 '<p>As <a href="03.html">Chapter 3</a> showed, and Chapter 4 repeats, the '
                 '<code>ks_drift</code> assignment asks for <code>ks_statistic</code>; the canary assignment too.</p>'
-                '<p>Release <code class="literal"><span class="pre">mcnemar</span></code> in week 3.</p>'
+                '<p>Release <code class="literal"><span class="pre">mcnemar</span></code> in week 3, with '
+                '<code><span class="pre">nbgrader</span> <span class="pre">generate_assignment</span> '
+                '<span class="pre">canary</span></code>.</p>'
                 '<p>The <a href="intro.html#assignment-mcnemar"><code>mcnemar</code> assignment</a>.</p>'
                 '<div class="cell_input"><pre># Chapter 5 trains v2.0</pre></div>')
     assert sorted(unlinked_references(page, ASSIGNMENTS)) == ["Chapter 4", "canary assignment", "ks_drift assignment",

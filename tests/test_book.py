@@ -79,7 +79,7 @@ def test_every_chapter_shows_its_figures(two_builds):
                            "01_ensemble", "02_active_learning", "03_cost_weighted", "04_multi_wave",
                            "05_importance_drift")}}
     for page, minimum in minimum_figures.items():
-        images = re.findall(r'<img[^>]+src="([^"]+\.svg)"', html(build, page))
+        images = re.findall(r'<img[^>]+src="([^"]*_images/[^"]+\.svg)"', html(build, page))
         assert len(images) >= minimum, f"{page} shows {len(images)} figure(s), expected {minimum}"
         for source in images:
             assert (html_root / Path(page).parent / source).resolve().is_file(), source
@@ -92,7 +92,7 @@ def test_the_named_figures_of_chapters_3_to_6_are_in_the_html(two_builds):
         for name in names:
             match = re.search(rf'<figure[^>]*id="{name}"(.*?)</figure>', text, flags=re.S)
             assert match, f"{page} lacks the figure {name!r}"
-            assert re.search(r'<img[^>]+src="[^"]+\.svg"', match.group(1)), f"{name} has no image"
+            assert re.search(r'<img[^>]+src="[^"]*_images/[^"]+\.svg"', match.group(1)), f"{name} has no image"
 
 
 def test_chapters_have_objectives_questions_and_summary(two_builds):

@@ -250,7 +250,7 @@ def test_a_deleted_figure_and_a_throwing_page_are_reported(browser, two_builds, 
     shutil.copytree(build / "_build" / "html", broken)
     figure_page = "book/03_concept_drift.html"
     text = (broken / figure_page).read_text(encoding="utf-8")
-    figure = re.findall(r'<img[^>]+src="([^"]+\.svg)"', text)[0]
+    figure = re.findall(r'<img[^>]+src="([^"]*_images/[^"]+\.svg)"', text)[0]
     (broken / Path(figure_page).parent / figure).resolve().unlink()
     throwing_page = "book/05_ab_canary.html"
     text = (broken / throwing_page).read_text(encoding="utf-8")
