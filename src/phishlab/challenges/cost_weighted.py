@@ -602,7 +602,7 @@ def plot_cost_curves(
             if corrected and name in corrected:
                 ax.axvline(corrected[name], color=colour, ls=":", lw=1.8,
                            label=f"{name}: corrected Bayes threshold {corrected[name]:.3g}")
-        ax.axvline(bayes, color=PALETTE["black"], ls="--", lw=1.5, label=f"Bayes threshold {bayes:.2g}")
+        ax.axvline(bayes, color=PALETTE["black"], ls="--", lw=1.5, label=f"Bayes threshold {bayes:.5f}")
         if reference is not None:
             ax.axhline(reference, color=PALETTE["grey"], ls="-.", lw=1.5, label="quarantine every email")
         ax.set_xscale("logit")
