@@ -8,6 +8,8 @@ One module per responsibility:
 * :mod:`phishlab.registry` -- the model registry (version tracker);
 * :mod:`phishlab.scoring` -- production scoring and the prediction log;
 * :mod:`phishlab.monitoring` -- daily and rolling metrics, alert thresholds;
+* :mod:`phishlab.drift` -- Chapter 3's feature monitor: a test fit for each kind of
+  feature, a minimum effect size, a sliding window;
 * :mod:`phishlab.feedback` -- analyst review, user reports and the labels they give;
 * :mod:`phishlab.retraining` -- combining labels, tuning, the FPR-budget threshold;
 * :mod:`phishlab.plotting` -- the course's figure style and shared figures;
