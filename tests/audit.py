@@ -241,11 +241,24 @@ def main(argv: list[str]) -> int:
     from playwright.sync_api import sync_playwright
 
     site = Path(argv[0]) if argv else ROOT / "_build" / "html"
+    if not (site / "index.html").is_file():
+        print(f"error: no built book in {site} (build it with: python3 tasks.py book)", file=sys.stderr)
+        return 2
     pages = argv[1:] or [page for page in toc_pages() if (site / page).exists()]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
-        report = audit(site, pages, browser, screenshot_dir())
-        browser.close()
+    missing = [page for page in pages if not (site / page).is_file()]
+    if missing:
+        print(f"error: {site} has no page {', '.join(missing)}", file=sys.stderr)
+        return 2
+    executable = chromium_executable()
+    if executable is None:
+        print("note: Chromium is not installed, so only the checks on the files ran "
+              "(install it with: sudo apt-get install chromium)", file=sys.stderr)
+        report = audit(site, pages)
+    else:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            report = audit(site, pages, browser, screenshot_dir())
+            browser.close()
     for page, problems in report.items():
         print(page)
         for problem in problems:

@@ -102,6 +102,8 @@ def unexplained_numerals(text: str) -> list[tuple[str, str]]:
 
 if __name__ == "__main__":
     for name in sys.argv[1:]:
+        if not Path(name).is_file():
+            sys.exit(f"error: no page {name} (give a MyST page such as book/03_concept_drift.md)")
         numerals = unexplained_numerals(Path(name).read_text(encoding="utf-8"))
         print(f"{name}: {len(numerals)} unexplained numeral(s)")
         for numeral, context in numerals:

@@ -79,13 +79,13 @@ _TEXT_COLOURS = """() => {
 def pages_seen(browser, site) -> dict[str, dict]:
     """What a reader sees on every page: one visit per page in light mode and one in dark mode.
 
-    Screenshots (light: full page; dark: first screen) are saved on the way.
+    The dark mode's first screen is saved on the way; the reader's audit
+    (tests/test_audit.py) saves the full pages at 1280 and 400 px.
     """
     shots = screenshot_dir()
     seen = {}
     for path in PAGES:
         context, page, report = visit(browser, site + path)
-        page.screenshot(path=shots / screenshot_name(path), full_page=True)
         facts = {
             "report": report,
             "images": page.evaluate(_IMAGES),

@@ -23,6 +23,7 @@ from phishlab.monitoring import (
     confusion_counts,
     daily_metrics,
     rates_from_counts,
+    wilson_interval,
 )
 
 NAN = float("nan")
@@ -384,3 +385,45 @@ def test_add_rolling_metrics_rejects_frames_that_are_not_daily_metrics(daily):
         add_rolling_metrics(daily.drop(columns=["tp", "fp"]))
     with pytest.raises(ValueError, match=r"the daily metrics are empty"):
         add_rolling_metrics(daily.iloc[:0])
+
+
+# --- Wilson intervals -------------------------------------------------------------------------------
+
+
+def test_wilson_interval_matches_the_textbook_formula():
+    successes, trials, z = 9, 13, 1.959963984540054
+    p = successes / trials
+    centre = (p + z**2 / (2 * trials)) / (1 + z**2 / trials)
+    half = z / (1 + z**2 / trials) * math.sqrt(p * (1 - p) / trials + z**2 / (4 * trials**2))
+    low, high = wilson_interval(successes, trials)
+    assert low == pytest.approx(centre - half) and high == pytest.approx(centre + half)
+
+
+def test_wilson_interval_does_not_collapse_when_nothing_was_seen():
+    interval = wilson_interval(0, 25)
+    assert interval.low == 0 and 0.1 < interval.high < 0.15
+    assert wilson_interval(25, 25).high == pytest.approx(1)
+
+
+@given(st.integers(1, 5000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))))
+def test_wilson_interval_holds_the_observed_rate(counts):
+    successes, trials = counts
+    low, high = wilson_interval(successes, trials)
+    assert 0 <= low <= successes / trials <= high <= 1
+
+
+def test_a_wider_confidence_gives_a_wider_interval():
+    narrow, wide = wilson_interval(30, 200, 0.9), wilson_interval(30, 200, 0.99)
+    assert wide.low < narrow.low and narrow.high < wide.high
+
+
+@pytest.mark.parametrize(("successes", "trials", "level", "message"), [
+    (3, 0, 0.95, "trials must be at least 1"),
+    (5, 4, 0.95, r"successes must be between 0 and trials \(4\)"),
+    (-1, 4, 0.95, "successes must be between"),
+    (1.5, 4, 0.95, "whole numbers"),
+    (1, 4, 95, r"confidence_level must be in \(0, 1\)"),
+])
+def test_wilson_interval_refuses_impossible_counts(successes, trials, level, message):
+    with pytest.raises(ValueError, match=message):
+        wilson_interval(successes, trials, level)

@@ -91,6 +91,13 @@ def test_dashboard_draws_daily_and_rolling_lines(metrics):
     assert "30-day rolling" not in labels
 
 
+def test_dashboard_legend_sits_below_the_panels_and_covers_no_data(metrics):
+    fig = plot_monitoring_dashboard(metrics)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [text.get_text() for text in legend.get_texts()] == ["daily", "7-day rolling", "30-day rolling", "target"]
+
+
 def test_dashboard_marks_events_and_shows_the_title(metrics):
     fig = plot_monitoring_dashboard(metrics, events={"drift starts": "2024-02-20"}, title="Spring")
     assert fig.get_suptitle() == "Spring"

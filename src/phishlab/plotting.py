@@ -140,7 +140,8 @@ def plot_monitoring_dashboard(
         raise ValueError("metrics are empty")
     line_colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"]]
     with course_style():
-        fig, axes = plt.subplots(3, 1, figsize=(9.5, 8.5), sharex=True)
+        # The text column is about 8.5 inches wide: the labels keep their size on a laptop.
+        fig, axes = plt.subplots(3, 1, figsize=(8.5, 8.8), sharex=True)
         for ax, (metric, label, meaning) in zip(axes, _PANELS, strict=False):
             ax.plot(metrics.index, metrics[metric] * 100, color=PALETTE["grey"], lw=0.8,
                     alpha=0.7, label="daily")
@@ -158,7 +159,11 @@ def plot_monitoring_dashboard(
                                 color=PALETTE["purple"])
             ax.set_ylabel(f"{label} (%)")
             ax.set_title(f"{label}: {meaning}", loc="left")
-        axes[0].legend(loc="lower left", ncols=len(windows) + 2, fontsize=10)
+        # One legend below the panels, where it covers no data (a bad day's dip included);
+        # each panel's target differs, so the legend names the dashed line only "target".
+        handles, labels = axes[0].get_legend_handles_labels()
+        labels = ["target" if label.startswith("target") else label for label in labels]
+        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=10)
         axes[-1].set_xlabel("Date")
         if title:
             fig.suptitle(title)
