@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from imblearn.pipeline import Pipeline
 
-from phishlab.feedback import apply_feedback, collect_feedback
+from phishlab.feedback import apply_feedback
+from phishlab.labels import LabelArrival, feedback_known_by, simulate_label_arrival
 from phishlab.registry import ModelRegistry
 from phishlab.retraining import RetrainResult, combine_training_data, retrain
 from phishlab.scenarios import AUGUST_2024_ADAPTATION, DriftScenario
@@ -32,6 +33,7 @@ __all__ = [
     "DRIFT_END",
     "DRIFT_SCENARIO",
     "DRIFT_START",
+    "LABEL_ARRIVAL",
     "MAX_FPR_RATIO",
     "PRODUCTION_END",
     "PRODUCTION_START",
@@ -51,6 +53,8 @@ __all__ = [
     "drift_comparison_data",
     "ensure_baseline",
     "ensure_v2",
+    "label_events",
+    "production_log",
     "production_traffic",
     "register_baseline",
     "register_v2",
@@ -82,7 +86,7 @@ DRIFT_SCENARIO: DriftScenario = AUGUST_2024_ADAPTATION
 # validation set never repeats production emails.
 _BASELINE_TEST_SEED = COURSE_SEED + 1
 _SEPTEMBER_VALIDATION_SEED = COURSE_SEED + 2
-_FEEDBACK_SEED = COURSE_SEED + 3
+_LABEL_SEED = COURSE_SEED + 3
 
 RETRAINED_AT = dt.datetime(2024, 9, 1, 6, 0)
 """Simulated moment v2.0 was trained, from the data of August."""
@@ -264,15 +268,43 @@ def august_log(model_v1: Pipeline) -> pd.DataFrame:
     return score_batch(model_v1, production_traffic(DRIFT_START, DRIFT_END), model_version="1.0")
 
 
-def august_feedback(model_v1: Pipeline) -> pd.DataFrame:
-    """The analysts' feedback on August: top 100 alerts, user reports, a 1,000-email sample.
+LABEL_ARRIVAL = LabelArrival()
+"""How the course's labels arrive: user reports (reported less the stealthier
+the phishing), about two days late, and analysts who review up to 40 emails a
+day -- reports, then alerts, then a random sample of unflagged mail."""
 
-    See :func:`phishlab.feedback.collect_feedback`.
+
+def production_log(model_v1: Pipeline, end: dt.date | str = DRIFT_END) -> pd.DataFrame:
+    """v1.0's prediction log from :data:`PRODUCTION_START` to ``end``: the mail it served alone."""
+    return score_batch(model_v1, production_traffic(PRODUCTION_START, end), model_version="1.0")
+
+
+def label_events(model_v1: Pipeline, end: dt.date | str = DRIFT_END) -> pd.DataFrame:
+    """When the label of each email v1.0 served from :data:`PRODUCTION_START` to ``end`` becomes known.
+
+    Every chapter that needs labels takes them from here, so they all see the
+    same reports and reviews. See :func:`phishlab.labels.simulate_label_arrival`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`phishlab.labels.LABEL_EVENT_COLUMNS`, one row per email, in time order.
     """
-    return collect_feedback(
-        august_log(model_v1), n_alerts=100, report_rate=0.6, false_report_rate=0.002,
-        n_samples=1000, random_state=_FEEDBACK_SEED,
-    )
+    emails = production_traffic(PRODUCTION_START, end)
+    log = score_batch(model_v1, emails, model_version="1.0")
+    return simulate_label_arrival(emails, log, LABEL_ARRIVAL, random_state=_LABEL_SEED)
+
+
+def august_feedback(model_v1: Pipeline) -> pd.DataFrame:
+    """The analysts' labels of August emails known on the morning v2.0 is retrained.
+
+    Everything reviewed by :data:`DRIFT_END`: August's alerts, the user reports
+    that had arrived and been checked, and the quality-control sample. Reports
+    still on their way are not in it. See :func:`phishlab.labels.feedback_known_by`.
+    """
+    events = label_events(model_v1, DRIFT_END)
+    august = events[events["date"] >= pd.Timestamp(DRIFT_START)]
+    return feedback_known_by(august, DRIFT_END)
 
 
 MIN_ANALYST_CONFIDENCE = 0.6
