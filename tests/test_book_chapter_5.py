@@ -99,6 +99,14 @@ def test_exact_power_matches_simulation(page):
 # -- Fast: the rollback rule's power curve and the aside's test ------------------------------------------------
 
 
+def test_the_minimum_evidence_hold_is_the_canary_assignments_default():
+    """The page's MIN_NEGATIVES is what the assignment's canary_decision holds for by default."""
+    release = (PAGE.parents[1] / "exercises" / "canary" / "canary.ipynb").read_text(encoding="utf-8")
+    default = re.search(r"def canary_decision\(control, canary, [^)]*min_negatives=(\d+)", release)
+    page_value = re.search(r"^MIN_NEGATIVES = (\d+)", PAGE.read_text(encoding="utf-8"), flags=re.M)
+    assert default and page_value and default.group(1) == page_value.group(1)
+
+
 def brute_force_rollback_chance(n_canary, n_control, fpr_canary, fpr_control):
     k = np.arange(n_canary + 1)[:, None]
     j = np.arange(n_control + 1)[None, :]
@@ -190,6 +198,9 @@ def test_chapter_5_planning_claims_hold_in_the_data(two_builds):
     # The pilot is uncertain, so the plan "takes the top of that share's 95 % interval".
     assert values["pilot_share"] == pytest.approx(values["pilot_disagree"] / values["pilot_phishing"])
     assert values["discordant_planned"] > values["pilot_share"]
+    # "v1.0 catches about 50 % of the drifted phishing"; the models agree on "the large majority" of it.
+    assert abs(values["pilot_tpr_v1"] - values["tpr_planned"]) < 0.1
+    assert values["pilot_share"] < 0.5 and values["discordant_planned"] < 0.5
     # "even if the models' errors were unrelated ... about k' times fewer", "And their errors are far from unrelated".
     assert 1.8 < values["plan_ratio_independent"] < values["plan_ratio"]
     assert values["discordant_planned"] < values["discordant_independent"]
@@ -236,6 +247,8 @@ def test_chapter_5_prose_claims_hold_in_the_data(two_builds):
         assert values[f"curve_{key}_at_1"] <= values[f"curve_{key}_at_margin"] <= values[f"curve_{key}_at_3"]
     assert values["curve_october_at_margin"] - values["curve_october_at_1"] < 0.25
     assert values["curve_october_at_broken"] > 0.99 and values["broken_ratio"] > 10
+    # "in between, their chance ... climbs only gradually, to ... at three times v1.0's FPR".
+    assert values["curve_october_at_margin"] < values["curve_october_at_3"] < values["curve_october_at_broken"]
     # The held first stage "lifts" the curve rather than sharpening it.
     assert values["curve_held_at_1"] > values["curve_stage1_at_1"]
     assert values["curve_held_at_3"] > values["curve_stage1_at_3"]
