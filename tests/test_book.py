@@ -47,7 +47,7 @@ NAMED_FIGURES = {
     "book/03_concept_drift.html": ["fig-feature-shift", "fig-ks-pvalues", "fig-sliding-monitor",
                                    "fig-detectors", "fig-degradation"],
     "book/04_feedback_retraining.html": ["fig-confusion-v1-v2"],
-    "book/05_ab_canary.html": ["fig-traffic-allocation"],
+    "book/05_ab_canary.html": ["fig-traffic-allocation", "fig-rollback-power"],
     "book/06_full_loop.html": ["fig-timeline", "fig-year-trend", "fig-loop"],
 }
 
@@ -73,7 +73,7 @@ def test_every_chapter_shows_its_figures(two_builds):
     html_root = build / "_build" / "html"
     minimum_figures = {"book/intro.html": 1, "book/01_baseline.html": 2,
                        "book/02_deployment_monitoring.html": 1, "book/03_concept_drift.html": 3,
-                       "book/04_feedback_retraining.html": 1, "book/05_ab_canary.html": 1,
+                       "book/04_feedback_retraining.html": 1, "book/05_ab_canary.html": 2,
                        "book/06_full_loop.html": 3,
                        **{f"book/challenges/{name}.html": 1 for name in (
                            "01_ensemble", "02_active_learning", "03_cost_weighted", "04_multi_wave",
@@ -126,13 +126,6 @@ def test_v2_beats_v1_on_the_september_validation_set(two_builds):
     assert re.search(r"v2\.0 catches\s+(<[^>]+>)*\s*\d+\.\d%", text)
 
 
-def test_mcnemar_finds_v2_significantly_better_in_september(two_builds):
-    build, _ = two_builds
-    values = glued(build, "book/05_ab_canary")
-    assert int(values["mc_c"]) > int(values["mc_b"])
-    assert float(values["p_exact"]) < 0.05
-    assert int(values["group_a_n"]) >= 1000 and int(values["group_b_n"]) >= 1000
-
 
 def test_chapter_4_states_the_september_comparison_with_its_uncertainty(two_builds):
     build, _ = two_builds
@@ -163,39 +156,6 @@ def test_chapter_6_claims_hold_for_the_served_decisions(two_builds):
     assert values["fpr_served_min"] <= values["fpr_oct_served"] <= values["fpr_served_max"]
 
 
-def test_the_bad_canary_is_rolled_back_and_the_good_one_completes(two_builds):
-    build, _ = two_builds
-    values = glued(build, "book/05_ab_canary")
-    assert values["outcome_good"] == "'completed'"
-    assert values["outcome_bad"] == "'rolled back'"
-    text = html(build, "book/05_ab_canary.html")
-    assert "roll back" in text and "continue" in text
-
-
-def test_chapter_5_prose_claims_hold_in_the_data(two_builds):
-    build, _ = two_builds
-    values = {name: float(value) for name, value in glued(build, "book/05_ab_canary").items()
-              if re.fullmatch(r"-?[\d.e+-]+", value)}
-    # § 5.1: the unpaired comparison "cannot tell the models apart".
-    assert values["unpaired_low_pts"] < 0 < values["unpaired_high_pts"]
-    # § 5.2: the three versions of the test agree; the paired TPR gain is significant and its interval
-    # excludes zero and is narrower than the unpaired one; on the FPR the test "has nothing to say".
-    assert values["p_versions_high"] < 0.05
-    assert values["p_tpr_only"] < 0.05 and values["tpr_gain_low_pts"] > 0
-    assert values["width_ratio"] > 1
-    assert values["p_fpr_only"] > 0.05 and values["fpr_gain_low_pts"] < 0 < values["fpr_gain_high_pts"]
-    # Power: the normal approximation is "slightly optimistic" for the exact test, and small effects need
-    # more emails than larger ones.
-    assert values["power_exact_high"] < 0.80
-    assert values["power_small_emails"] > values["power_plan_emails"] > values["power_observed_emails"]
-    # § 5.3: the rule stops the broken canary in its first stage, but cannot resolve an FPR higher by
-    # the rule's own margin ("not much more often" than a healthy one; a triple FPR "only" sometimes).
-    assert values["chance_broken_stage1"] > 0.9
-    assert 0 <= values["chance_worse"] - values["chance_healthy"] < 0.25
-    assert values["chance_triple"] < 0.9
-    # Question 5: the canary's FPR interval holds v2.0's FPR raised by the rule's margin, "and several times more".
-    assert values["good_canary_fpr_high"] > 2 * values["fpr_v20_raised"]
-    assert values["stage1_legit"] < 100 and values["stage2_legit"] < 1000
 
 
 def test_prose_numbers_come_from_executed_cells(two_builds):
