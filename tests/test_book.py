@@ -45,7 +45,7 @@ CYCLE_CHAPTERS = [page for page in CHAPTERS if re.match(r"book/0\d_", page)]
 # figure's target id in the HTML) -- one per figure the course plan asks for.
 NAMED_FIGURES = {
     "book/03_concept_drift.html": ["fig-feature-shift", "fig-ks-pvalues", "fig-sliding-monitor",
-                                   "fig-degradation"],
+                                   "fig-detectors", "fig-degradation"],
     "book/04_feedback_retraining.html": ["fig-label-arrival", "fig-confusion-v1-v2"],
     "book/05_ab_canary.html": ["fig-traffic-allocation"],
     "book/06_full_loop.html": ["fig-timeline", "fig-year-trend", "fig-loop"],
@@ -156,48 +156,6 @@ def test_chapter_5_prose_claims_hold_in_the_data(two_builds):
     # Question 5: the canary's FPR interval holds v2.0's FPR raised by the rule's margin, "and several times more".
     assert values["good_canary_fpr_high"] > 2 * values["fpr_v20_raised"]
     assert values["stage1_legit"] < 100 and values["stage2_legit"] < 1000
-
-
-def test_chapter_3_drift_trigger_fires(two_builds):
-    build, _ = two_builds
-    values = glued(build, "book/03_concept_drift")
-    assert float(values["august_tpr"]) < 0.9 * float(values["july_tpr"])
-    assert values["trigger_fires"] == "'fires'"
-    assert 0 < float(values["score_bonferroni"]) <= float(values["score_bh"])
-    assert values["monitor_fires_in_august"] == "'fires'"
-
-
-def test_chapter_3_monitor_fires_after_the_performance_rule_and_is_quiet_before_the_drift(two_builds):
-    build, _ = two_builds
-    values = glued(build, "book/03_concept_drift")
-    monitor = pd.Timestamp(values["monitor_first_fired_iso"].strip("'"))
-    rule = pd.Timestamp(values["fired_7d_iso"].strip("'"))
-    lag = int(values["monitor_lag_days"])
-    direction = values["monitor_lag_direction"].strip("'")
-    # The page says "N day(s) after/before the 7-day rule": both must match the dates.
-    assert abs((monitor - rule).days) == lag
-    assert direction == ("after" if monitor > rule else "before" if monitor < rule else "on the same day as")
-    assert monitor >= pd.Timestamp("2024-08-01") and rule >= pd.Timestamp("2024-08-01")
-    # Section 3.4 says the data do not show the monitor firing before the 7-day rule.
-    assert monitor >= rule
-    # The quiet-month claim: no false alarm of the monitor in July's full windows.
-    assert int(values["monitor_quiet_days"]) >= 20
-    assert int(values["monitor_false_alarms"]) == 0
-    # "The largest effect it saw there did not survive the correction": an effect above the
-    # minimum was seen in July, so the significance test is what kept the monitor quiet.
-    assert float(values["quiet_max_effect"]) >= float(values["min_effect"])
-    assert int(values["monitor_days_fired"]) <= int(values["monitor_days_after"])
-
-
-def test_chapter_3_alerts_fall_with_the_drift(two_builds):
-    build, _ = two_builds
-    values = glued(build, "book/03_concept_drift")
-    # Figure 5's caption: alert volume falls from July to August (missed phishing raises no alert).
-    assert int(values["august_alerts"]) < int(values["july_alerts"])
-    assert int(values["july_alerts"]) == int(values["july_tp"]) + int(values["july_fp"])
-    assert int(values["august_alerts"]) == int(values["august_tp"]) + int(values["august_fp"])
-    # July's and August's TPR intervals do not overlap: the fall is not noise.
-    assert float(values["august_tpr_high"]) < float(values["july_tpr_low"])
 
 
 def test_prose_numbers_come_from_executed_cells(two_builds):

@@ -14,13 +14,12 @@ import re
 import pandas as pd
 import pytest
 from book_build import glued, html
+from other_seeds import OTHER_SEEDS, storyline
 
 from phishlab import course
-from phishlab.labels import report_probability, simulate_label_arrival
-from phishlab.scoring import score_batch
+from phishlab.labels import report_probability
 
 CHAPTER = "book/04_feedback_retraining"
-OTHER_SEEDS = (1, 2, 3, 4)
 
 
 def numbers(build) -> dict[str, float]:
@@ -130,13 +129,11 @@ def test_chapter_4_v2_still_misses_mostly_the_stealthy_phishing(two_builds):
 
 @pytest.fixture(scope="module")
 def august_elsewhere(baseline_model):
-    """August of other seeds: v1.0's log, the label events (drawn with the same seed) and each email's report chance."""
+    """August of other seeds: v1.0's label events (drawn with the same seed) and each email's report chance."""
     result = {}
     for seed in OTHER_SEEDS:
-        emails = course.production_traffic("2024-07-01", course.DRIFT_END, random_state=seed)
-        log = score_batch(baseline_model, emails, model_version="1.0")
-        events = simulate_label_arrival(emails, log, course.LABEL_ARRIVAL, random_state=seed)
-        events["report_chance"] = report_probability(emails, course.LABEL_ARRIVAL)
+        emails, _, events = storyline(baseline_model, seed)
+        events = events.assign(report_chance=report_probability(emails, course.LABEL_ARRIVAL))
         result[seed] = events[events["date"] >= pd.Timestamp(course.DRIFT_START)].reset_index(drop=True)
     return result
 

@@ -13,14 +13,13 @@ import re
 import pandas as pd
 import pytest
 from book_build import glued, html
+from other_seeds import OTHER_SEEDS, storyline
 
 from phishlab import course
-from phishlab.labels import known_rolling_metrics, simulate_label_arrival
+from phishlab.labels import known_rolling_metrics
 from phishlab.monitoring import add_rolling_metrics, daily_metrics
-from phishlab.scoring import score_batch
 
 CHAPTER = "book/06_full_loop"
-OTHER_SEEDS = (1, 2, 3, 4)
 
 
 def numbers(build) -> dict[str, float]:
@@ -85,12 +84,7 @@ def test_chapter_6_the_timeline_marks_the_breach_on_the_labels_known_then(two_bu
 @pytest.fixture(scope="module")
 def year_elsewhere(baseline_model):
     """v1.0's log of February–August on other seeds, and the label events drawn with the same seed."""
-    result = {}
-    for seed in OTHER_SEEDS:
-        emails = course.production_traffic(course.PRODUCTION_START, course.DRIFT_END, random_state=seed)
-        log = score_batch(baseline_model, emails, model_version="1.0")
-        result[seed] = (log, simulate_label_arrival(emails, log, course.LABEL_ARRIVAL, random_state=seed))
-    return result
+    return {seed: storyline(baseline_model, seed)[1:] for seed in OTHER_SEEDS}
 
 
 def test_on_other_seeds_the_tpr_known_each_day_overstates_the_truth(year_elsewhere):

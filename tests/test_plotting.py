@@ -107,6 +107,21 @@ def test_dashboard_marks_events_and_shows_the_title(metrics):
         assert ":" in styles  # the vertical event marker
 
 
+def test_dashboard_draws_the_known_by_date_rates_dashed_beside_the_truth(metrics):
+    known = metrics[["tpr_7d", "fpr_7d", "precision_7d"]] * 0.9
+    fig = plot_monitoring_dashboard(metrics, windows=(7,), known=known)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    assert list(lines)[:3] == ["daily", "7-day rolling, truth", "7-day, labels known that day"]
+    dashed = lines["7-day, labels known that day"]
+    np.testing.assert_allclose(dashed.get_ydata(), known["tpr_7d"] * 100)
+    assert dashed.get_color() == lines["7-day rolling, truth"].get_color()
+    assert dashed.get_linestyle() not in ("-", ":")
+    (legend,) = fig.legends
+    assert "7-day, labels known that day" in [text.get_text() for text in legend.get_texts()]
+    with pytest.raises(ValueError, match=r"known is missing column\(s\) \['fpr_7d'"):
+        plot_monitoring_dashboard(metrics, windows=(7,), known=known[["tpr_7d"]])
+
+
 def test_dashboard_requires_the_rolling_columns(metrics):
     daily_only = metrics[["tpr", "fpr", "precision"]]
     with pytest.raises(ValueError, match=r"missing column\(s\) \['tpr_7d'.*run add_rolling_metrics first"):

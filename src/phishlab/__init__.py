@@ -10,6 +10,10 @@ One module per responsibility:
 * :mod:`phishlab.monitoring` -- daily and rolling metrics, alert thresholds;
 * :mod:`phishlab.drift` -- Chapter 3's feature monitor: a test fit for each kind of
   feature, a minimum effect size, a sliding window;
+* :mod:`phishlab.labels` -- when each label becomes known: late, biased user reports and
+  analysts with a daily capacity; the rates a dashboard knows on each day;
+* :mod:`phishlab.outputs` -- label-free monitoring of the model's outputs (alert rate, PSI,
+  Wasserstein distance);
 * :mod:`phishlab.feedback` -- analyst review, user reports and the labels they give;
 * :mod:`phishlab.retraining` -- combining labels, tuning, the FPR-budget threshold;
 * :mod:`phishlab.plotting` -- the course's figure style and shared figures;

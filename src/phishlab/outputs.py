@@ -40,12 +40,12 @@ _PSI_FLOOR = 1e-4  # share given to an empty bin, so that log(0) never occurs
 
 
 def _scores(values, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float).ravel()
-    if array.size == 0:
+    scores = np.asarray(values, dtype=float).reshape(-1)
+    if scores.size == 0:
         raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(array)) or array.min() < 0 or array.max() > 1:
+    if not np.all(np.isfinite(scores)) or scores.min() < 0 or scores.max() > 1:
         raise ValueError(f"{name} must hold probabilities in [0, 1]")
-    return array
+    return scores
 
 
 def population_stability_index(reference, current, bins: int = 10) -> float:

@@ -112,6 +112,7 @@ def plot_monitoring_dashboard(
     windows: Sequence[int] = (7, 30),
     events: Mapping[str, Any] | None = None,
     title: str | None = None,
+    known: pd.DataFrame | None = None,
 ) -> Figure:
     """Three stacked panels -- TPR, FPR, precision -- with daily and rolling lines.
 
@@ -127,6 +128,11 @@ def plot_monitoring_dashboard(
         Vertical markers, e.g. ``{"drift starts": "2024-08-01"}``.
     title : str, optional
         Figure title.
+    known : pandas.DataFrame, optional
+        The rolling rates computed from the labels known on each day
+        (:func:`phishlab.labels.known_rolling_metrics`, one call per window,
+        joined), with a column ``{metric}_{w}d`` per metric and window. Drawn
+        dashed, in the colour of the same window's line from ``metrics``.
 
     Returns
     -------
@@ -138,6 +144,10 @@ def plot_monitoring_dashboard(
         raise ValueError(f"metrics are missing column(s) {missing}; run add_rolling_metrics first")
     if metrics.empty:
         raise ValueError("metrics are empty")
+    if known is not None:
+        missing = [f"{m}_{w}d" for m, _, _ in _PANELS for w in windows if f"{m}_{w}d" not in known.columns]
+        if missing:
+            raise ValueError(f"known is missing column(s) {missing}; join known_rolling_metrics of each window")
     line_colours = [PALETTE["blue"], PALETTE["vermillion"], PALETTE["green"]]
     with course_style():
         # The text column is about 8.5 inches wide: the labels keep their size on a laptop.
@@ -147,7 +157,10 @@ def plot_monitoring_dashboard(
                     alpha=0.7, label="daily")
             for window, colour in zip(windows, line_colours, strict=False):
                 ax.plot(metrics.index, metrics[f"{metric}_{window}d"] * 100, color=colour,
-                        lw=2, label=f"{window}-day rolling")
+                        lw=2, label=f"{window}-day rolling" + (", truth" if known is not None else ""))
+                if known is not None:
+                    ax.plot(known.index, known[f"{metric}_{window}d"] * 100, color=colour, lw=1.6,
+                            ls=(0, (3, 1.5)), label=f"{window}-day, labels known that day")
             direction, target = thresholds.target_of(metric)
             ax.axhline(target * 100, color=PALETTE["black"], ls="--", lw=1.2,
                        label=f"target {direction} {target:.0%}")
@@ -163,7 +176,8 @@ def plot_monitoring_dashboard(
         # each panel's target differs, so the legend names the dashed line only "target".
         handles, labels = axes[0].get_legend_handles_labels()
         labels = ["target" if label.startswith("target") else label for label in labels]
-        fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), fontsize=10)
+        fig.legend(handles, labels, loc="outside lower center",
+                   ncols=len(labels) if known is None else 3, fontsize=10)
         axes[-1].set_xlabel("Date")
         if title:
             fig.suptitle(title)
