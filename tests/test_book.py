@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from book_build import executed_outputs, glued, html
+from book_build import executed_outputs, html
 from leaks import find_leaks
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ CYCLE_CHAPTERS = [page for page in CHAPTERS if re.match(r"book/0\d_", page)]
 NAMED_FIGURES = {
     "book/03_concept_drift.html": ["fig-feature-shift", "fig-ks-pvalues", "fig-sliding-monitor",
                                    "fig-detectors", "fig-degradation"],
-    "book/04_feedback_retraining.html": ["fig-confusion-v1-v2"],
+    "book/04_feedback_retraining.html": ["fig-label-arrival", "fig-confusion-v1-v2"],
     "book/05_ab_canary.html": ["fig-traffic-allocation", "fig-rollback-power"],
     "book/06_full_loop.html": ["fig-timeline", "fig-year-trend", "fig-loop"],
 }
@@ -73,7 +73,7 @@ def test_every_chapter_shows_its_figures(two_builds):
     html_root = build / "_build" / "html"
     minimum_figures = {"book/intro.html": 1, "book/01_baseline.html": 2,
                        "book/02_deployment_monitoring.html": 1, "book/03_concept_drift.html": 3,
-                       "book/04_feedback_retraining.html": 1, "book/05_ab_canary.html": 2,
+                       "book/04_feedback_retraining.html": 2, "book/05_ab_canary.html": 2,
                        "book/06_full_loop.html": 3,
                        **{f"book/challenges/{name}.html": 1 for name in (
                            "01_ensemble", "02_active_learning", "03_cost_weighted", "04_multi_wave",
@@ -113,47 +113,6 @@ def test_the_toc_has_the_cycle_the_challenges_the_instructors_part_and_the_refer
         assert found == captions
         for page in CYCLE_CHAPTERS:
             assert Path(page).name in text, f"the intro does not link to {page}"
-
-
-def test_v2_beats_v1_on_the_september_validation_set(two_builds):
-    build, _ = two_builds
-    values = {name: float(value) for name, value in glued(build, "book/04_feedback_retraining").items()
-              if name.startswith("sep_v")}
-    assert values["sep_v20_recall"] > values["sep_v10_recall"] + 0.05
-    assert values["sep_v20_f1"] > values["sep_v10_f1"] + 0.05
-    assert values["sep_v20_fpr"] <= 1.5 * values["sep_v10_fpr"]
-    text = html(build, "book/04_feedback_retraining.html")
-    assert re.search(r"v2\.0 catches\s+(<[^>]+>)*\s*\d+\.\d%", text)
-
-
-
-def test_chapter_4_states_the_september_comparison_with_its_uncertainty(two_builds):
-    build, _ = two_builds
-    values = {name: float(value) for name, value in glued(build, "book/04_feedback_retraining").items()
-              if re.match(r"(ci_|p_|only_|cm_|n_sep)", name)}
-    # "The gain in recall is real": the disagreements on phishing favour v2.0 beyond chance.
-    assert values["only_v2_phish"] > values["only_v1_phish"] and values["p_phish"] < 0.05
-    # "No evidence of a difference in false alarms": a handful of emails, overlapping intervals.
-    assert values["p_legit"] > 0.05
-    assert values["ci_v20_fpr_low"] < values["ci_v10_fpr_high"] and values["ci_v10_fpr_low"] < values["ci_v20_fpr_high"]
-    for key in ("v10", "v20"):
-        assert values[f"ci_{key}_recall_low"] < values[f"ci_{key}_recall_high"]
-    text = html(build, "book/04_feedback_retraining.html")
-    assert 'id="tbl-september"' in text and "unchanged" not in text
-
-
-def test_chapter_6_claims_hold_for_the_served_decisions(two_builds):
-    build, _ = two_builds
-    values = {name: float(value) for name, value in glued(build, "book/06_full_loop").items()
-              if not name.startswith(("fig_", "tbl_"))}
-    # v2.0 wins back part of the loss, not all of it, and more than v1.0 alone would have caught.
-    assert 0 < values["points_recovered"] < values["points_lost"] / 2
-    assert values["oct_only_served"] > values["oct_only_v1"]
-    # "The ticks keep coming after the rollout": the rule against v1.0's baseline still fires.
-    assert values["n_trigger_days_after_rollout"] > 0
-    assert values["tpr_oct_served"] < values["rule_level"]
-    # "The false-positive rate stayed between ... every month" is the monthly range of the table.
-    assert values["fpr_served_min"] <= values["fpr_oct_served"] <= values["fpr_served_max"]
 
 
 

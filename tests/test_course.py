@@ -220,6 +220,17 @@ def test_every_chapter_sees_the_same_label_events(baseline_model):
     pd.testing.assert_frame_equal(august, longer.iloc[:len(august)])
 
 
+def test_the_label_seed_draws_the_chapters_label_events(baseline_model):
+    """A chapter that simulates the labels of the served decisions with LABEL_SEED sees the same events."""
+    from phishlab.labels import simulate_label_arrival
+    from phishlab.scoring import score_batch
+
+    emails = course.production_traffic(course.PRODUCTION_START, course.DRIFT_END)
+    log = score_batch(baseline_model, emails, model_version="1.0")
+    events = simulate_label_arrival(emails, log, course.LABEL_ARRIVAL, random_state=course.LABEL_SEED)
+    pd.testing.assert_frame_equal(events, course.label_events(baseline_model))
+
+
 def test_ensure_v2_registers_v2_with_its_threshold_and_beats_v1_in_september(storyline_artifacts):
     registry = ModelRegistry(storyline_artifacts / "models")
     model_v2 = course.ensure_v2(registry)

@@ -34,6 +34,7 @@ __all__ = [
     "DRIFT_SCENARIO",
     "DRIFT_START",
     "LABEL_ARRIVAL",
+    "LABEL_SEED",
     "MAX_FPR_RATIO",
     "PRODUCTION_END",
     "PRODUCTION_START",
@@ -272,6 +273,13 @@ LABEL_ARRIVAL = LabelArrival()
 """How the course's labels arrive: user reports (reported less the stealthier
 the phishing), about two days late, and analysts who review up to 40 emails a
 day -- reports, then alerts, then a random sample of unflagged mail."""
+
+
+LABEL_SEED = _LABEL_SEED
+"""Seed of the course's label arrival (:func:`label_events`). A chapter that
+simulates the labels of other decisions on the same mail (e.g. the decisions
+actually served once v2.0 takes over) uses it too, so that a day's reports and
+samples are the ones every chapter sees."""
 
 
 def production_log(model_v1: Pipeline, end: dt.date | str = DRIFT_END) -> pd.DataFrame:
