@@ -176,7 +176,8 @@ def test_ors_point_lies_close_to_the_better_models_curve_on_every_draw_the_page_
     assert high <= 100 * CLOSE_TO_CURVE
     assert number(glue, "n_or_draws") == 6 and number(glue, "n_or_sets") == 12
     assert 0 <= number(glue, "n_or_above_curve") <= number(glue, "n_or_sets")
-    assert low < 0 < high and number(glue, "n_or_above_curve") > 0, "'a few phishing emails either way'"
+    # "above it on only ... of the ... sets, by a few phishing emails at most"
+    assert low < 0 < high and 0 < number(glue, "n_or_above_curve") < number(glue, "n_or_sets") / 2
     # "That is about the sampling noise of a TPR on these sets": the largest excess is within CLOSE_TO_CURVE, which
     # is at most a few points beyond one standard error.
     tpr, n = number(glue, "sep_or_tpr"), number(glue, "n_september_phishing")
