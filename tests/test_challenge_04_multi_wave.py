@@ -11,10 +11,12 @@ from __future__ import annotations
 import ast
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from book_build import glued, html
 from challenge_notebooks import SOLUTIONS, run_with_replacement
+from scipy.stats import binomtest
 
 from phishlab.challenges.multi_wave import ample_data_tpr, course_timeline, monthly_schedule, policy_costs
 from phishlab.registry import ModelRegistry
@@ -81,8 +83,14 @@ def test_v3_is_trained_after_the_trigger_on_labels_from_after_the_november_wave(
     assert g["nov_days_in_v3"] == (day(g["v3_to"]) - WAVE_NOV).days + 1 >= 7
     assert g["wave_to_v3_days"] == (day(g["v3_deployed"]) - WAVE_NOV).days
     assert (day(g["v3_to"]) - day(g["v3_from"])).days + 1 == g["training_window"]
-    # "v3.0 is deployed on the first of a month"
-    assert day(g["v3_deployed"]).day == 1
+    # "v3.0 starts serving the day after the schedule's retrain of ..., but it is not the same model"
+    schedule = monthly_schedule(g["sim_start"], g["sim_end"])
+    assert day(g["monthly_before_v3"]) in schedule
+    assert day(g["v3_deployed"]) == day(g["monthly_before_v3"]) + pd.Timedelta(days=1)
+    assert day(g["v3_deployed"]) not in schedule
+    # "the schedule's retrain learned from labels up to ..., v3.0 from labels up to ..."
+    assert day(g["monthly_before_v3_to"]) == day(g["monthly_before_v3"]) - pd.Timedelta(days=g["label_delay_plus_one"])
+    assert day(g["monthly_before_v3_to"]) < day(g["v3_to"])
 
 
 def test_v4_follows_the_february_wave_and_there_are_no_other_triggers(g):
@@ -178,14 +186,19 @@ def test_the_trigger_threshold_lies_below_the_interval_of_v2s_baseline(g):
     assert g["v2_alert"] < low  # "below the whole interval"
 
 
-def test_the_trigger_and_the_schedule_differ_by_less_than_the_noise_here(g):
+def test_here_the_trigger_beats_the_schedule_with_a_p_value_just_below_005(g):
     assert g["only_monthly"] - g["only_trigger"] == g["fn_trigger_vs_monthly"]
-    assert float(g["paired_p"]) > 0.05  # "small against the noise"
+    assert g["only_monthly"] > g["only_trigger"]
+    assert 0.01 < float(g["paired_p"]) < 0.05  # "below the conventional 0.05, but only just"
+    # "both waves begin on the first of a month, the day of a scheduled retrain"
+    schedule = monthly_schedule(g["sim_start"], g["sim_end"])
+    assert day(g["wave_nov"]) in schedule and day(g["wave_feb"]) in schedule
 
 
 def test_in_november_v2_caught_phishing_the_schedules_retrain_missed_more_often_than_the_reverse(g):
     assert g["nov_only_v2"] > g["nov_only_monthly"]
-    assert interval(g["period_monthly_nov_ci"])[1] > interval(g["period_never_nov_ci"])[0]  # "the intervals overlap"
+    assert interval(g["period_monthly_nov_ci"])[1] < interval(g["period_never_nov_ci"])[0]  # "do not overlap"
+    assert float(g["nov_paired_p"]) < 0.001  # "the paired count is sharper still"
 
 
 def test_every_period_rate_lies_in_its_interval(g):
@@ -235,6 +248,15 @@ def _fn(timeline, run) -> int:
     return policy_costs(run, timeline, 10_000, 5, 2_000)["fn"]
 
 
+def _paired_p(timeline, runs) -> float:
+    """The exact binomial test of the phishing only the schedule missed against the phishing only the trigger missed."""
+    phishing = timeline.in_range & (timeline.labels == 1)
+    missed = {name: phishing & (run.decisions == 0) for name, run in runs.items()}
+    only_monthly = int(np.sum(missed["monthly"] & ~missed["trigger"]))
+    only_trigger = int(np.sum(missed["trigger"] & ~missed["monthly"]))
+    return binomtest(only_monthly, only_monthly + only_trigger).pvalue
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_on_other_seeds_the_trigger_retrains_less_often_than_the_schedule(seed_runs, seed):
     _, runs = seed_runs[seed]
@@ -258,6 +280,19 @@ def test_on_other_seeds_both_policies_beat_never_and_stay_close_to_each_other(se
     fn = {name: _fn(timeline, run) for name, run in runs.items()}
     assert fn["monthly"] < fn["never"] and fn["trigger"] < fn["never"], fn
     assert abs(fn["trigger"] - fn["monthly"]) < min(fn["never"] - fn["monthly"], fn["never"] - fn["trigger"]), fn
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_on_other_seeds_the_trigger_misses_less_phishing_than_the_schedule(seed_runs, seed):
+    timeline, runs = seed_runs[seed]
+    fn = {name: _fn(timeline, run) for name, run in runs.items()}
+    assert fn["trigger"] < fn["monthly"], fn
+
+
+def test_on_other_seeds_the_difference_is_not_always_beyond_the_noise(seed_runs):
+    """The page: 'on at least one seed the same test gives p above 0.05'."""
+    p_values = {seed: _paired_p(*seed_runs[seed]) for seed in SEEDS}
+    assert any(p > 0.05 for p in p_values.values()), p_values
 
 
 @pytest.mark.parametrize("seed", (1, 2))
