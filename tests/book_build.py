@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -81,3 +82,9 @@ def glued(build: Path, chapter: str) -> dict[str, str]:
     return {name: output["data"]["text/plain"]
             for name, output in json.loads(path.read_text(encoding="utf-8")).items()
             if "text/plain" in output.get("data", {})}
+
+
+def glued_numbers(build: Path, chapter: str) -> dict[str, float]:
+    """The values a chapter glued that are plain numbers, as floats (see :func:`glued`)."""
+    return {name: float(value) for name, value in glued(build, chapter).items()
+            if re.fullmatch(r"-?[\d.e+-]+", value)}

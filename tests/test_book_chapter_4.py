@@ -13,7 +13,7 @@ import re
 
 import pandas as pd
 import pytest
-from book_build import glued, html
+from book_build import glued, glued_numbers, html
 from other_seeds import OTHER_SEEDS, storyline
 
 from phishlab import course
@@ -23,8 +23,7 @@ CHAPTER = "book/04_feedback_retraining"
 
 
 def numbers(build) -> dict[str, float]:
-    return {name: float(value) for name, value in glued(build, CHAPTER).items()
-            if re.fullmatch(r"-?[\d.e+-]+", value)}
+    return glued_numbers(build, CHAPTER)
 
 
 @pytest.mark.slow

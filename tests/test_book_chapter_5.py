@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from book_build import glued, html
+from book_build import glued, glued_numbers, html
 from scipy import stats
 
 from phishlab import course
@@ -153,8 +153,7 @@ def test_the_conditional_test_rolls_back_a_canary_at_the_margin_at_most_alpha_of
 
 
 def numbers(build) -> dict[str, float]:
-    return {name: float(value) for name, value in glued(build, "book/05_ab_canary").items()
-            if re.fullmatch(r"-?[\d.e+-]+", value)}
+    return glued_numbers(build, "book/05_ab_canary")
 
 
 @pytest.mark.slow

@@ -8,11 +8,9 @@ draws of other seeds, scored by the course's v1.0, without building the book.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
-from book_build import glued, html
+from book_build import glued, glued_numbers, html
 from other_seeds import OTHER_SEEDS, storyline
 
 from phishlab import course
@@ -23,8 +21,7 @@ CHAPTER = "book/06_full_loop"
 
 
 def numbers(build) -> dict[str, float]:
-    return {name: float(value) for name, value in glued(build, CHAPTER).items()
-            if re.fullmatch(r"-?[\d.e+-]+", value)}
+    return glued_numbers(build, CHAPTER)
 
 
 @pytest.mark.slow
